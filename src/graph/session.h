@@ -16,18 +16,10 @@
 
 #include "mlos/status.h"
 #include "mlos/tensor.h"
+#include "mlos/tensor_info.h"
 #include "mlos/thread_pool.h"
 
 namespace mlos::graph {
-
-// A graph input or output as declared by the model. Dynamic dimensions are -1, with their
-// symbolic name (if any) in dim_names.
-struct TensorInfo {
-  std::string name;
-  DType dtype = DType::kFloat32;
-  std::vector<int64_t> shape;
-  std::vector<std::string> dim_names;
-};
 
 struct SessionOptions {
   ThreadPool* pool = nullptr;  // the shared pool; required
@@ -38,8 +30,6 @@ struct RunStats {
   int64_t run_us = 0;           // wall time inside Run
   size_t arena_peak_bytes = 0;  // peak of the static memory plan used
 };
-
-using NamedTensor = std::pair<std::string, Tensor>;
 
 class Session {
  public:
