@@ -15,6 +15,7 @@
 
 #include "mlos/status.h"
 #include "mlos/tensor_info.h"
+#include "mlos/thread_pool.h"
 
 namespace mlos::runtime {
 
@@ -69,5 +70,13 @@ class PluginHost {
                                                          const std::string& model_id,
                                                          const std::string& path) = 0;
 };
+
+struct PluginHostOptions {
+  ThreadPool* pool = nullptr;  // the shared compute pool, handed to built-in plugins
+  bool load_builtins = true;   // register onnx-runtime-builtin (and other built-ins)
+};
+
+// The host implementation (src/runtime/plugin_host_impl.cc).
+Result<std::unique_ptr<PluginHost>> CreatePluginHost(const PluginHostOptions& options);
 
 }  // namespace mlos::runtime
