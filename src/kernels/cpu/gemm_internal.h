@@ -1,0 +1,45 @@
+// Internals of the float32 GEMM (not a public contract): the strided problem description that
+// Sgemm, SgemmBatched and MatMul all reduce to, and the per-ISA entry points, exposed so tests
+// can run the portable and the SIMD paths in one process.
+// Thread-safety: every function here is reentrant; packing scratch is thread-local.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu/activation.h"
+#include "mlos/thread_pool.h"
+
+namespace mlos::kernels::gemm_internal {
+
+// C[i*ldc + j] = alpha * sum_p A(i,p) * B(p,j) + beta * C (beta == 0: C is not read),
+// then + bias[j], then the activation.
+// A(i,p) = a[i*a_rs + p*a_cs], B(p,j) = b[p*b_rs + j*b_cs]: any strides, transposes included.
+struct StridedGemm {
+  int64_t m = 0, n = 0, k = 0;
+  const float* a = nullptr;
+  int64_t a_rs = 0, a_cs = 0;
+  const float* b = nullptr;
+  int64_t b_rs = 0, b_cs = 0;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  float alpha = 1.f;
+  float beta = 0.f;
+  const float* bias = nullptr;
+  ActivationParams act;
+};
+
+enum class Isa { kAuto, kPortable, kAvx2, kAvx512 };
+
+// The ISA kAuto resolves to on this machine (kAvx2 or kAvx512 only after the run-time check).
+Isa BestIsa();
+// True when `isa` can run here (kPortable always).
+bool IsaSupported(Isa isa);
+
+// Runs `g` with the given ISA (kAuto: BestIsa()), split over `pool` with at most `max_tasks`
+// tasks (0: the pool's size). An unsupported ISA falls back to the portable one.
+void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks = 0);
+
+// Applies beta, bias and the activation to C alone (the k == 0 case).
+void ScaleBiasActivate(const StridedGemm& g);
+
+}  // namespace mlos::kernels::gemm_internal
