@@ -1,15 +1,128 @@
-// The strided GEMM driver (first version: simple, blocked, portable).
+// The blocked GEMM driver: picks the kernel set for the ISA, partitions C over the pool's
+// threads, and runs the packed loop nest (NC columns > KC depth > MC rows > NR x MR tiles) on
+// each part with thread-local 64-byte-aligned packing scratch.
 #include <algorithm>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/gemm_internal.h"
+#include "kernels/cpu/gemm_kernels.h"
 
 namespace mlos::kernels::gemm_internal {
 
-Isa BestIsa() { return Isa::kPortable; }
+namespace {
 
-bool IsaSupported(Isa isa) { return isa == Isa::kPortable || isa == Isa::kAuto; }
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// Grow-only per-thread packing buffer; nullptr if the allocation fails.
+float* Scratch(size_t floats) {
+  thread_local std::unique_ptr<float, FreeDeleter> buffer;
+  thread_local size_t capacity = 0;
+  if (capacity < floats) {
+    buffer.reset();
+    capacity = 0;
+    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    buffer.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (buffer == nullptr) return nullptr;
+    capacity = floats;
+  }
+  return buffer.get();
+}
+
+int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// Splits `total` into near-equal blocks of at most `block`, each a multiple of `align`.
+int64_t BalancedBlock(int64_t total, int64_t block, int64_t align) {
+  const int64_t count = (total + block - 1) / block;
+  return std::min(block, RoundUp((total + count - 1) / count, align));
+}
+
+// Unpacked reference loop for when scratch cannot be had (allocation failure): slow, correct.
+void NaiveBlock(const StridedGemm& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    float* row = g.c + i * g.ldc;
+    for (int64_t j = j0; j < j1; ++j) {
+      float acc = 0.f;
+      for (int64_t p = 0; p < g.k; ++p)
+        acc += g.a[i * g.a_rs + p * g.a_cs] * g.b[p * g.b_rs + j * g.b_cs];
+      float v = g.alpha * acc;
+      if (g.beta != 0.f) v += g.beta * row[j];
+      if (g.bias != nullptr) v += g.bias[j];
+      row[j] = v;
+    }
+    ApplyActivation(g.act, row + j0, j1 - j0);
+  }
+}
+
+void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1, int64_t j0,
+              int64_t j1) {
+  if (i0 >= i1 || j0 >= j1) return;
+  const int64_t kc_max = BalancedBlock(g.k, ks.kc, 8);
+  const int64_t mc_max = BalancedBlock(i1 - i0, ks.mc, ks.mr);
+  const int64_t nc_max = BalancedBlock(j1 - j0, ks.nc, ks.nr);
+  const size_t a_floats = static_cast<size_t>(RoundUp(mc_max, ks.mr) * kc_max);
+  const size_t b_floats = static_cast<size_t>(RoundUp(nc_max, ks.nr) * kc_max);
+  float* scratch = Scratch(a_floats + b_floats + 16);
+  if (scratch == nullptr) {
+    NaiveBlock(g, i0, i1, j0, j1);
+    return;
+  }
+  float* abuf = scratch;
+  float* bbuf = scratch + RoundUp(static_cast<int64_t>(a_floats), 16);
+
+  TileEpilogue ep;
+  ep.beta = g.beta;
+  ep.act = g.act.kind == Activation::kNone ? nullptr : &g.act;
+  for (int64_t jc = j0; jc < j1; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, j1 - jc);
+    for (int64_t pc = 0; pc < g.k; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, g.k - pc);
+      ks.pack_b(g.b + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, kc, nc, bbuf);
+      ep.first = pc == 0;
+      ep.last = pc + kc >= g.k;
+      for (int64_t ic = i0; ic < i1; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, i1 - ic);
+        ks.pack_a(g.a + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, mc, kc, g.alpha, abuf);
+        for (int64_t jr = 0; jr < nc; jr += ks.nr) {
+          const int nr = static_cast<int>(std::min<int64_t>(ks.nr, nc - jr));
+          ep.bias = g.bias != nullptr ? g.bias + jc + jr : nullptr;
+          float* c_col = g.c + ic * g.ldc + jc + jr;
+          const float* b_sliver = bbuf + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += ks.mr) {
+            const int mr = static_cast<int>(std::min<int64_t>(ks.mr, mc - ir));
+            ks.kernel(kc, abuf + ir * kc, b_sliver, c_col + ir * g.ldc, g.ldc, mr, nr, ep);
+          }
+        }
+      }
+    }
+  }
+}
+
+const KernelSet& KernelsFor(Isa isa) {
+  if (isa == Isa::kAuto) isa = BestIsa();
+  if (isa == Isa::kAvx2 && UseAvx2()) return Avx2Kernels();
+  return PortableKernels();
+}
+
+}  // namespace
+
+Isa BestIsa() { return UseAvx2() ? Isa::kAvx2 : Isa::kPortable; }
+
+bool IsaSupported(Isa isa) {
+  switch (isa) {
+    case Isa::kAuto:
+    case Isa::kPortable:
+      return true;
+    case Isa::kAvx2:
+      return UseAvx2();
+    case Isa::kAvx512:
+      return false;
+  }
+  return false;
+}
 
 void ScaleBiasActivate(const StridedGemm& g) {
   for (int64_t i = 0; i < g.m; ++i) {
@@ -23,35 +136,47 @@ void ScaleBiasActivate(const StridedGemm& g) {
   }
 }
 
-void RunGemm(const StridedGemm& g, Isa /*isa*/, ThreadPool& pool, int max_tasks) {
+void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
   if (g.m <= 0 || g.n <= 0) return;
   if (g.k <= 0) {
     ScaleBiasActivate(g);
     return;
   }
+  const KernelSet& ks = KernelsFor(isa);
   int tasks = max_tasks > 0 ? std::min(max_tasks, pool.num_threads()) : pool.num_threads();
-  tasks = static_cast<int>(std::min<int64_t>(tasks, g.m));
-  auto body = [&](int64_t t, int64_t) {
-    const int64_t i0 = g.m * t / tasks, i1 = g.m * (t + 1) / tasks;
-    std::vector<float> acc(static_cast<size_t>(g.n));
-    for (int64_t i = i0; i < i1; ++i) {
-      std::fill(acc.begin(), acc.end(), 0.f);
-      for (int64_t p = 0; p < g.k; ++p) {
-        const float av = g.a[i * g.a_rs + p * g.a_cs];
-        const float* brow = g.b + p * g.b_rs;
-        for (int64_t j = 0; j < g.n; ++j) acc[j] += av * brow[j * g.b_cs];
-      }
-      float* row = g.c + i * g.ldc;
-      for (int64_t j = 0; j < g.n; ++j) {
-        float v = g.alpha * acc[j];
-        if (g.beta != 0.f) v += g.beta * row[j];
-        if (g.bias != nullptr) v += g.bias[j];
-        row[j] = v;
-      }
-      ApplyActivation(g.act, row, g.n);
+  if (ThreadPool::InsideParallelRegion()) tasks = 1;
+  // Keep at least ~256K multiply-adds per task so small GEMMs do not pay for a fork.
+  const double work =
+      static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
+  const int64_t mt = (g.m + ks.mr - 1) / ks.mr, nt = (g.n + ks.nr - 1) / ks.nr;
+  // Grid tm x tn of tasks minimising the largest part (in tiles); ties split the columns.
+  int tm = 1, tn = tasks;
+  int64_t best = -1;
+  for (int cand_tn = tasks; cand_tn >= 1; --cand_tn) {
+    if (tasks % cand_tn != 0) continue;
+    const int cand_tm = tasks / cand_tn;
+    if (cand_tn > nt || cand_tm > mt) continue;
+    const int64_t part = ((mt + cand_tm - 1) / cand_tm) * ((nt + cand_tn - 1) / cand_tn);
+    if (best < 0 || part < best) {
+      best = part;
+      tm = cand_tm;
+      tn = cand_tn;
     }
+  }
+  if (best < 0) {
+    tm = 1;
+    tn = 1;
+  }
+  auto body = [&](int64_t t, int64_t) {
+    const int64_t ti = t / tn, tj = t % tn;
+    const int64_t i0 = std::min(g.m, mt * ti / tm * ks.mr);
+    const int64_t i1 = std::min(g.m, mt * (ti + 1) / tm * ks.mr);
+    const int64_t j0 = std::min(g.n, nt * tj / tn * ks.nr);
+    const int64_t j1 = std::min(g.n, nt * (tj + 1) / tn * ks.nr);
+    RunBlock(g, ks, i0, i1, j0, j1);
   };
-  pool.ParallelTasks(tasks, body);
+  pool.ParallelTasks(static_cast<int64_t>(tm) * tn, body);
 }
 
 }  // namespace mlos::kernels::gemm_internal

@@ -1,0 +1,52 @@
+// Internals of the float32 GEMM: the per-ISA kernel set (register-blocked micro-kernel, packing
+// routines and cache-blocking sizes) that the blocked driver in gemm_driver.cc runs.
+// A micro-kernel computes an MR x NR tile of C from a packed A sliver (kc x MR, alpha already
+// applied) and a packed B sliver (kc x NR), and applies the epilogue while the tile is hot.
+// Thread-safety: all functions are pure over their arguments (no shared state).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu/activation.h"
+
+namespace mlos::kernels::gemm_internal {
+
+struct TileEpilogue {
+  float beta = 0.f;             // first k block only; 0 means C is overwritten, never read
+  bool first = true;            // C = acc + beta * C; otherwise C += acc
+  bool last = true;             // then + bias[j] and the activation
+  const float* bias = nullptr;  // this tile's first column, or null
+  const ActivationParams* act = nullptr;
+};
+
+// kc: depth; ap: kc x MR packed A; bp: kc x NR packed B; c: tile origin; mr/nr: valid rows/cols.
+using MicroKernelFn = void (*)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc,
+                               int mr, int nr, const TileEpilogue& ep);
+// Packs mc x kc of A(i,p) = a[i*rs + p*cs] into MR-row slivers (p-major, rows padded with 0),
+// multiplied by alpha.
+using PackAFn = void (*)(const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc,
+                         float alpha, float* out);
+// Packs kc x nc of B(p,j) = b[p*rs + j*cs] into NR-column slivers (p-major, padded with 0).
+using PackBFn = void (*)(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc,
+                         float* out);
+
+struct KernelSet {
+  const char* name;
+  int mr, nr;          // register tile
+  int64_t mc, kc, nc;  // cache blocks: A block mc x kc in L2, B sliver kc x nr in L1, B panel
+                       // kc x nc in L3; mc a multiple of mr, nc a multiple of nr
+  MicroKernelFn kernel;
+  PackAFn pack_a;
+  PackBFn pack_b;
+};
+
+const KernelSet& PortableKernels();
+// Only call after the run-time check UseAvx2().
+const KernelSet& Avx2Kernels();
+
+// The epilogue on a tile held in `acc` (row stride acc_ld), scalar; used by every ISA for
+// partial tiles. Compiled without ISA extensions.
+void StoreTileScalar(const float* acc, int acc_ld, float* c, int64_t ldc, int mr, int nr,
+                     const TileEpilogue& ep);
+
+}  // namespace mlos::kernels::gemm_internal
