@@ -148,10 +148,7 @@ int main(int argc, char** argv) {
   std::printf(
       "\nfloat32 square GEMM, medians of interleaved runs; ours via %s (kernel %s), "
       "OpenBLAS core %s\n",
-      path,
-      mlos::kernels::gemm_internal::BestIsa() == mlos::kernels::gemm_internal::Isa::kAvx2
-          ? "avx2"
-          : "portable",
+      path, mlos::kernels::gemm_internal::IsaName(mlos::kernels::gemm_internal::Isa::kAuto),
       openblas_get_corename());
   std::printf("%6s %7s %12s %16s %8s %8s\n", "n", "threads", "ours GFLOPS", "OpenBLAS GFLOPS",
               "ratio", "samples");

@@ -103,13 +103,19 @@ void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1,
 
 const KernelSet& KernelsFor(Isa isa) {
   if (isa == Isa::kAuto) isa = BestIsa();
-  if (isa == Isa::kAvx2 && UseAvx2()) return Avx2Kernels();
+  if (isa == Isa::kAvx512 && UseAvx512()) return Avx512Kernels();
+  if ((isa == Isa::kAvx2 || isa == Isa::kAvx512) && UseAvx2()) return Avx2Kernels();
   return PortableKernels();
 }
 
 }  // namespace
 
-Isa BestIsa() { return UseAvx2() ? Isa::kAvx2 : Isa::kPortable; }
+bool UseAvx512() { return UseAvx2() && GetCpuFeatures().avx512f; }
+
+Isa BestIsa() {
+  if (UseAvx512()) return Isa::kAvx512;
+  return UseAvx2() ? Isa::kAvx2 : Isa::kPortable;
+}
 
 bool IsaSupported(Isa isa) {
   switch (isa) {
@@ -119,10 +125,12 @@ bool IsaSupported(Isa isa) {
     case Isa::kAvx2:
       return UseAvx2();
     case Isa::kAvx512:
-      return false;
+      return UseAvx512();
   }
   return false;
 }
+
+const char* IsaName(Isa isa) { return KernelsFor(isa).name; }
 
 void ScaleBiasActivate(const StridedGemm& g) {
   for (int64_t i = 0; i < g.m; ++i) {

@@ -34,6 +34,8 @@ enum class Isa { kAuto, kPortable, kAvx2, kAvx512 };
 Isa BestIsa();
 // True when `isa` can run here (kPortable always).
 bool IsaSupported(Isa isa);
+// "portable", "avx2", "avx512": the kernel set `isa` runs with here (kAuto resolved).
+const char* IsaName(Isa isa);
 
 // Runs `g` with the given ISA (kAuto: BestIsa()), split over `pool` with at most `max_tasks`
 // tasks (0: the pool's size). An unsupported ISA falls back to the portable one.

@@ -41,8 +41,10 @@ struct KernelSet {
 };
 
 const KernelSet& PortableKernels();
-// Only call after the run-time check UseAvx2().
+// Only call after the run-time checks: UseAvx2(); and UseAvx512() for the AVX-512 set.
 const KernelSet& Avx2Kernels();
+const KernelSet& Avx512Kernels();
+bool UseAvx512();
 
 // The epilogue on a tile held in `acc` (row stride acc_ld), scalar; used by every ISA for
 // partial tiles. Compiled without ISA extensions.
