@@ -84,6 +84,78 @@ void Avx2Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t 
   StoreTileScalar(&tile[0][0], kNr, c, ldc, mr, nr, ep);
 }
 
+// One 32-column block at a time, all of k in registers: B rows are read once, in order.
+template <int M>
+void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
+                int64_t ldb, float* c, int64_t ldc, float alpha, const TileEpilogue& ep) {
+  constexpr int kV = 4;
+  const float* arow[M];
+  for (int i = 0; i < M; ++i) arow[i] = a + i * a_rs;
+  const bool relu = ep.act != nullptr && ep.act->kind == Activation::kRelu;
+  const bool other_act = ep.act != nullptr && !relu;
+  for (int64_t j0 = 0; j0 < n; j0 += 8 * kV) {
+    const int64_t cols = n - j0 < 8 * kV ? n - j0 : 8 * kV;
+    __m256 acc[M][kV];
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) {
+#pragma GCC unroll 4
+      for (int v = 0; v < kV; ++v) acc[i][v] = _mm256_setzero_ps();
+    }
+    if (cols == 8 * kV) {
+      const float* bp = b + j0;
+      for (int64_t p = 0; p < k; ++p, bp += ldb) {
+        __m256 av[M];
+#pragma GCC unroll 4
+        for (int i = 0; i < M; ++i) av[i] = _mm256_broadcast_ss(arow[i] + p * a_cs);
+#pragma GCC unroll 4
+        for (int v = 0; v < kV; ++v) {
+          const __m256 bv = _mm256_loadu_ps(bp + 8 * v);
+#pragma GCC unroll 4
+          for (int i = 0; i < M; ++i) acc[i][v] = _mm256_fmadd_ps(av[i], bv, acc[i][v]);
+        }
+      }
+      const __m256 alpha_v = _mm256_set1_ps(alpha), beta_v = _mm256_set1_ps(ep.beta);
+      for (int i = 0; i < M; ++i) {
+        float* row = c + i * ldc + j0;
+        for (int v = 0; v < kV; ++v) {
+          __m256 x = _mm256_mul_ps(acc[i][v], alpha_v);
+          if (ep.beta != 0.f) x = _mm256_fmadd_ps(beta_v, _mm256_loadu_ps(row + 8 * v), x);
+          if (ep.bias != nullptr) x = _mm256_add_ps(x, _mm256_loadu_ps(ep.bias + j0 + 8 * v));
+          if (relu) x = _mm256_max_ps(x, _mm256_setzero_ps());
+          _mm256_storeu_ps(row + 8 * v, x);
+        }
+        if (other_act) ApplyActivation(*ep.act, row, 8 * kV);
+      }
+    } else {
+      // Column tail: scalar accumulation into a tile, then the shared scalar epilogue.
+      float tile[M][8 * kV];
+      for (int i = 0; i < M; ++i) {
+        for (int64_t j = 0; j < cols; ++j) {
+          float s = 0.f;
+          for (int64_t p = 0; p < k; ++p) s += arow[i][p * a_cs] * b[p * ldb + j0 + j];
+          tile[i][j] = alpha * s;
+        }
+      }
+      TileEpilogue tail = ep;
+      tail.bias = ep.bias != nullptr ? ep.bias + j0 : nullptr;
+      StoreTileScalar(&tile[0][0], 8 * kV, c + j0, ldc, M, static_cast<int>(cols), tail);
+    }
+  }
+}
+
+void Avx2SmallM(int m, int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs,
+                const float* b, int64_t ldb, float* c, int64_t ldc, float alpha,
+                const TileEpilogue& ep) {
+  switch (m) {
+    case 1:
+      return SmallMRows<1>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, ep);
+    case 2:
+      return SmallMRows<2>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, ep);
+    default:
+      return SmallMRows<3>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, alpha, ep);
+  }
+}
+
 }  // namespace
 
 const KernelSet& Avx2Kernels() {
@@ -95,7 +167,10 @@ const KernelSet& Avx2Kernels() {
                                 /*nc=*/4096,
                                 &Avx2Kernel,
                                 &PackATemplate<kMr>,
-                                &PackBTemplate<kNr>};
+                                &PackBTemplate<kNr>,
+                                /*small_m=*/3,
+                                /*small_m_nr=*/32,
+                                &Avx2SmallM};
   return set;
 }
 

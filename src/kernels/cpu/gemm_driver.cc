@@ -101,6 +101,26 @@ void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1,
   }
 }
 
+// Few rows: packing B would cost as much as the arithmetic, so B is streamed in place and the
+// columns are split over the tasks.
+void RunSmallM(const StridedGemm& g, const KernelSet& ks, int tasks, ThreadPool& pool) {
+  const int64_t blocks = (g.n + ks.small_m_nr - 1) / ks.small_m_nr;
+  tasks = static_cast<int>(std::min<int64_t>(tasks, blocks));
+  auto body = [&](int64_t t, int64_t) {
+    const int64_t j0 = std::min(g.n, blocks * t / tasks * ks.small_m_nr);
+    const int64_t j1 = std::min(g.n, blocks * (t + 1) / tasks * ks.small_m_nr);
+    if (j0 >= j1) return;
+    TileEpilogue ep;
+    ep.beta = g.beta;
+    ep.first = ep.last = true;
+    ep.bias = g.bias != nullptr ? g.bias + j0 : nullptr;
+    ep.act = g.act.kind == Activation::kNone ? nullptr : &g.act;
+    ks.small_m_kernel(static_cast<int>(g.m), j1 - j0, g.k, g.a, g.a_rs, g.a_cs, g.b + j0, g.b_rs,
+                      g.c + j0, g.ldc, g.alpha, ep);
+  };
+  pool.ParallelTasks(tasks, body);
+}
+
 const KernelSet& KernelsFor(Isa isa) {
   if (isa == Isa::kAuto) isa = BestIsa();
   if (isa == Isa::kAvx512 && UseAvx512()) return Avx512Kernels();
@@ -157,6 +177,10 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
   const double work =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
+  if (ks.small_m_kernel != nullptr && g.m <= ks.small_m && g.b_cs == 1) {
+    RunSmallM(g, ks, tasks, pool);
+    return;
+  }
   const int64_t mt = (g.m + ks.mr - 1) / ks.mr, nt = (g.n + ks.nr - 1) / ks.nr;
   // Grid tm x tn of tasks minimising the largest part (in tiles); ties split the columns.
   int tm = 1, tn = tasks;

@@ -221,6 +221,12 @@ TEST(Gemm, LargerThanCacheBlocks) {
       {130, 64, 2000, true, false, -1.f, 1.f, false, Activation::kNone},
       {777, 5, 300, true, true, 2.f, 0.f, true, Activation::kSilu},
       {64, 4100, 96, false, false, 1.f, 0.f, false, Activation::kGelu},
+      // Few rows: the unpacked small-m path (B streamed in place), with column tails.
+      {1, 2100, 1500, false, false, 0.5f, 1.f, true, Activation::kRelu},
+      {2, 1000, 700, false, false, 1.f, 0.f, true, Activation::kGelu},
+      {3, 77, 3000, true, false, 1.f, -1.f, false, Activation::kNone},
+      {4, 530, 257, true, false, 2.f, 0.f, true, Activation::kTanh},
+      {5, 530, 257, false, false, 1.f, 0.f, true, Activation::kRelu},
   };
   for (Isa isa : Isas()) {
     for (const Case& c : cases) {
