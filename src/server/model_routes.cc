@@ -1,0 +1,310 @@
+// The MLOS Core model routes: register, list, get, delete and inference.
+#include <string>
+#include <vector>
+
+#include "runtime/log.h"
+#include "server/api_server.h"
+#include "server/json_util.h"
+#include "server/tensor_json.h"
+
+namespace mlos::server {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using runtime::ModelEntry;
+using runtime::ModelState;
+
+namespace {
+
+void WriteTensorInfos(const std::vector<TensorInfo>& ts, JsonWriter* w) {
+  w->StartArray();
+  for (const TensorInfo& t : ts) {
+    w->StartObject();
+    w->Key("name");
+    WriteString(t.name, w);
+    w->Key("dtype");
+    WriteString(DTypeName(t.dtype), w);
+    w->Key("shape");
+    WriteShape(t.shape, w);
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+void WriteModel(const ModelEntry& e, bool detail, JsonWriter* w) {
+  const runtime::ModelRecord& r = e.record();
+  w->StartObject();
+  w->Key("id");
+  WriteString(r.id, w);
+  w->Key("name");
+  WriteString(r.name, w);
+  w->Key("namespace");
+  WriteString(r.ns, w);
+  w->Key("version");
+  WriteString(r.version, w);
+  w->Key("plugin_id");
+  WriteString(e.plugin_id(), w);
+  w->Key("status");
+  WriteString(runtime::ModelStateName(e.state()), w);
+  w->Key("framework");
+  WriteString(r.framework, w);
+  w->Key("execution_format");
+  WriteString(r.execution_format, w);
+  w->Key("path");
+  WriteString(r.path, w);
+  std::string err = e.error();
+  if (!err.empty()) {
+    w->Key("error");
+    WriteString(err, w);
+  }
+  if (detail) {
+    w->Key("description");
+    WriteString(r.description, w);
+    w->Key("package_dir");
+    WriteString(r.package_dir, w);
+    w->Key("manifest_path");
+    WriteString(r.manifest_path, w);
+    w->Key("source");
+    WriteString(r.source, w);
+    w->Key("inputs");
+    WriteTensorInfos(e.inputs(), w);
+    w->Key("outputs");
+    WriteTensorInfos(e.outputs(), w);
+    w->Key("memory_bytes");
+    w->Int64(e.memory_bytes());
+    w->Key("inference_requests");
+    w->Uint64(e.stats().requests.load());
+    w->Key("inference_endpoint");
+    WriteString("/models/" + r.id + "/inference", w);
+  }
+  w->EndObject();
+}
+
+}  // namespace
+
+void ApiServer::RegisterModel(const HttpRequest& req, HttpResponse* resp) {
+  rapidjson::Document doc;
+  Status st = ParseJson(req.body, &doc);
+  if (!st.ok()) return SetError(resp, st);
+  if (!doc.IsObject()) return SetError(resp, 400, "the body must be a JSON object");
+  runtime::RegisterRequest r;
+  std::string model_path;
+  const std::pair<const char*, std::string*> fields[] = {{"model_id", &r.model_id},
+                                                         {"name", &r.name},
+                                                         {"framework", &r.framework},
+                                                         {"execution_format", &r.execution_format},
+                                                         {"path", &r.path},
+                                                         {"model_path", &model_path},
+                                                         {"description", &r.description},
+                                                         {"manifest_path", &r.manifest_path},
+                                                         {"plugin_id", &r.plugin_id},
+                                                         {"sha256", &r.sha256}};
+  for (const auto& [key, out] : fields) {
+    st = GetOptionalString(doc, key, out);
+    if (!st.ok()) return SetError(resp, st);
+  }
+  if (r.path.empty()) r.path = model_path;
+  Result<std::shared_ptr<ModelEntry>> entry = models_->Register(r);
+  if (!entry.ok()) {
+    runtime::LogWarn("model registration refused",
+                     {{"model_id", r.model_id}, {"error", entry.status().ToString()}});
+    return SetError(resp, entry.status());
+  }
+  const ModelEntry& e = **entry;
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("model_id");
+  WriteString(e.id(), &w);
+  w.Key("name");
+  WriteString(e.record().name, &w);
+  w.Key("version");
+  WriteString(e.record().version, &w);
+  w.Key("state");
+  WriteString(runtime::ModelStateName(e.state()), &w);
+  w.Key("plugin_id");
+  WriteString(e.plugin_id(), &w);
+  w.Key("framework");
+  WriteString(e.record().framework, &w);
+  w.Key("path");
+  WriteString(e.record().path, &w);
+  w.Key("message");
+  w.String("model registered");
+  w.Key("inference_endpoint");
+  WriteString("/models/" + e.id() + "/inference", &w);
+  w.EndObject();
+  resp->SetJson(200, sb.GetString());
+}
+
+void ApiServer::ListModels(HttpResponse* resp) {
+  auto list = models_->List();
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("models");
+  w.StartArray();
+  for (const auto& e : list) WriteModel(*e, false, &w);
+  w.EndArray();
+  w.Key("total");
+  w.Uint64(list.size());
+  w.EndObject();
+  resp->SetJson(200, sb.GetString());
+}
+
+void ApiServer::GetModel(std::string_view id, HttpResponse* resp) {
+  std::shared_ptr<ModelEntry> e = models_->Find(id);
+  if (!e) return SetError(resp, 404, "model '" + std::string(id) + "' is not registered");
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("model");
+  WriteModel(*e, true, &w);
+  w.EndObject();
+  resp->SetJson(200, sb.GetString());
+}
+
+void ApiServer::DeleteModel(std::string_view id, HttpResponse* resp) {
+  std::shared_ptr<ModelEntry> e = models_->Find(id);
+  if (!e) return SetError(resp, 404, "model '" + std::string(id) + "' is not registered");
+  Status st = models_->Unregister(e->id());
+  if (!st.ok()) return SetError(resp, st);
+  resp->SetJson(200, "{\"status\":\"success\",\"model_id\":\"" + EscapeJson(e->id()) +
+                         "\",\"message\":\"model unregistered\"}");
+}
+
+// Builds the named input tensors for `model` from a JSON object of name -> values.
+static Status InputsFromJson(const rapidjson::Value& obj, const std::vector<TensorInfo>& declared,
+                             std::vector<NamedTensor>* inputs) {
+  if (declared.empty()) return FailedPrecondition("the model declares no inputs");
+  // One declared input and one member with another name ("input", "data"): the legacy form.
+  bool legacy =
+      declared.size() == 1 && obj.MemberCount() == 1 && !obj.HasMember(declared[0].name.c_str());
+  for (const auto& m : obj.GetObject()) {
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    bool known = legacy;
+    for (const TensorInfo& t : declared) known = known || t.name == key;
+    if (!known) {
+      std::string names;
+      for (const TensorInfo& t : declared) names += (names.empty() ? "" : ", ") + t.name;
+      return InvalidArgument("unknown input '", key, "'; the model takes: ", names);
+    }
+  }
+  inputs->reserve(declared.size());
+  for (const TensorInfo& t : declared) {
+    const rapidjson::Value* v = nullptr;
+    if (legacy) {
+      v = &obj.MemberBegin()->value;
+    } else {
+      auto it = obj.FindMember(rapidjson::StringRef(t.name.data(), t.name.size()));
+      if (it == obj.MemberEnd()) return InvalidArgument("missing input '", t.name, "'");
+      v = &it->value;
+    }
+    Shape nested;
+    int64_t count = 0;
+    MLOS_RETURN_IF_ERROR(JsonShape(*v, t.name, &nested, &count));
+    MLOS_ASSIGN_OR_RETURN(Shape shape, SolveShape(t, nested, count));
+    MLOS_ASSIGN_OR_RETURN(Tensor tensor, JsonToTensor(*v, t.dtype, shape, t.name));
+    inputs->emplace_back(t.name, std::move(tensor));
+  }
+  return Status::OK();
+}
+
+void ApiServer::Inference(std::string_view id, const HttpRequest& req, HttpResponse* resp) {
+  std::shared_ptr<ModelEntry> e = models_->Find(id);
+  if (!e) return SetError(resp, 404, "model '" + std::string(id) + "' is not registered");
+  runtime::ModelStats& stats = e->stats();
+  stats.requests.fetch_add(1, std::memory_order_relaxed);
+  auto fail = [&](const Status& s) {
+    stats.failures.fetch_add(1, std::memory_order_relaxed);
+    SetError(resp, s);
+  };
+  std::shared_ptr<runtime::LoadedModel> model = e->loaded();
+  if (!model) {
+    stats.failures.fetch_add(1, std::memory_order_relaxed);
+    std::string err = e->error();
+    return SetError(resp, 503,
+                    "model '" + e->id() + "' is not ready (state " +
+                        std::string(runtime::ModelStateName(e->state())) +
+                        (err.empty() ? "" : ": " + err) + ")");
+  }
+  rapidjson::Document doc;
+  Status st = ParseJson(req.body, &doc);
+  if (!st.ok()) return fail(st);
+  if (!doc.IsObject()) return fail(InvalidArgument("the body must be a JSON object of inputs"));
+  const rapidjson::Value* obj = &doc;
+  auto wrapped = doc.FindMember("inputs");
+  if (wrapped != doc.MemberEnd() && wrapped->value.IsObject() && doc.MemberCount() == 1) {
+    bool model_has_inputs_input = false;
+    for (const TensorInfo& t : model->inputs()) model_has_inputs_input |= t.name == "inputs";
+    if (!model_has_inputs_input) obj = &wrapped->value;
+  }
+  std::vector<NamedTensor> inputs;
+  st = InputsFromJson(*obj, model->inputs(), &inputs);
+  if (!st.ok()) return fail(st);
+
+  int64_t start_us = runtime::MonotonicMicros();
+  int64_t queue_us = start_us - req.received_us;
+  std::vector<NamedTensor> outputs;
+  runtime::InferenceTiming timing;
+  st = model->Infer(inputs, &outputs, &timing);
+  int64_t infer_us = runtime::MonotonicMicros() - start_us;
+  if (!st.ok()) return fail(st);
+  int64_t plugin_us = timing.plugin_us > 0 ? timing.plugin_us : infer_us;
+
+  bool include =
+      req.QueryParam("include_outputs") == "true" || req.QueryParam("include_outputs") == "1";
+  size_t output_bytes = 0;
+  for (const auto& [name, t] : outputs) output_bytes += t.nbytes();
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("model_id");
+  WriteString(e->id(), &w);
+  w.Key("inference_time_us");
+  w.Int64(plugin_us);
+  w.Key("queue_time_us");
+  w.Int64(queue_us);
+  w.Key("output_size");
+  w.Uint64(output_bytes);
+  w.Key("output_names");
+  w.StartArray();
+  for (const auto& [name, t] : outputs) WriteString(name, &w);
+  w.EndArray();
+  w.Key("output_shapes");
+  w.StartObject();
+  for (const auto& [name, t] : outputs) {
+    WriteString(name, &w);
+    WriteShape(t.shape(), &w);
+  }
+  w.EndObject();
+  if (include) {
+    w.Key("outputs");
+    w.StartObject();
+    for (const auto& [name, t] : outputs) {
+      WriteString(name, &w);
+      WriteTensorValues(t, &w);
+    }
+    w.EndObject();
+    if (outputs.size() == 1) {
+      w.Key("output");
+      WriteTensorValues(outputs[0].second, &w);
+    }
+  }
+  w.EndObject();
+  resp->SetJson(200, std::string(sb.GetString(), sb.GetSize()));
+  int64_t server_us = runtime::MonotonicMicros() - req.received_us;
+  stats.latency.Observe(server_us);
+  stats.queue.Observe(queue_us);
+  stats.plugin.Observe(plugin_us);
+  stats.overhead.Observe(server_us - plugin_us);
+}
+
+}  // namespace mlos::server
