@@ -1,11 +1,26 @@
+// Activation epilogues: dispatch to the AVX2 body when the CPU has it, else the portable loop.
 #include "kernels/cpu/activation.h"
 
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/activation_internal.h"
+#include "kernels/cpu/cpu_features.h"
+
 namespace mlos::kernels {
 
 void ApplyActivation(const ActivationParams& act, float* data, int64_t n) {
+  if (act.kind == Activation::kNone || n <= 0) return;
+  if (n >= 8 && UseAvx2()) {
+    activation_internal::ApplyAvx2(act, data, n);
+  } else {
+    activation_internal::ApplyScalar(act, data, n);
+  }
+}
+
+namespace activation_internal {
+
+void ApplyScalar(const ActivationParams& act, float* data, int64_t n) {
   switch (act.kind) {
     case Activation::kNone:
       return;
@@ -51,4 +66,5 @@ void ApplyActivation(const ActivationParams& act, float* data, int64_t n) {
   }
 }
 
+}  // namespace activation_internal
 }  // namespace mlos::kernels

@@ -21,7 +21,7 @@ inline __m256 Epilogue(__m256 v, float* c, const float* bias, const TileEpilogue
   }
   if (ep.last) {
     if (bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
-    if (relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+    if (relu) v = _mm256_max_ps(_mm256_setzero_ps(), v);  // NaN stays NaN
   }
   return v;
 }
@@ -121,7 +121,7 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
           __m256 x = _mm256_mul_ps(acc[i][v], alpha_v);
           if (ep.beta != 0.f) x = _mm256_fmadd_ps(beta_v, _mm256_loadu_ps(row + 8 * v), x);
           if (ep.bias != nullptr) x = _mm256_add_ps(x, _mm256_loadu_ps(ep.bias + j0 + 8 * v));
-          if (relu) x = _mm256_max_ps(x, _mm256_setzero_ps());
+          if (relu) x = _mm256_max_ps(_mm256_setzero_ps(), x);  // NaN stays NaN
           _mm256_storeu_ps(row + 8 * v, x);
         }
         if (other_act) ApplyActivation(*ep.act, row, 8 * kV);

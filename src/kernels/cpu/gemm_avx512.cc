@@ -79,8 +79,8 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
         x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], row + 16 * v));
       }
       x = _mm512_add_ps(x, bias[v]);
-      // (the masked form: GCC 12 warns about the plain one's undefined pass-through)
-      if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), x, _mm512_setzero_ps());
+      // Masked form (GCC 12 warns on the plain one); zero first so a NaN stays NaN.
+      if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
       _mm512_mask_storeu_ps(row + 16 * v, masks[v], x);
     }
     if (other_act) ApplyActivation(*ep.act, row, nr);
@@ -148,7 +148,7 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
         if (ep.bias != nullptr) {
           x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], ep.bias + j0 + 16 * v));
         }
-        if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), x, _mm512_setzero_ps());
+        if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
         _mm512_mask_storeu_ps(row + 16 * v, masks[v], x);
       }
       if (other_act) ApplyActivation(*ep.act, row, cols);
