@@ -91,8 +91,8 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
   constexpr int kV = 4;
   const float* arow[M];
   for (int i = 0; i < M; ++i) arow[i] = a + i * a_rs;
-  const bool relu = ep.act != nullptr && ep.act->kind == Activation::kRelu;
-  const bool other_act = ep.act != nullptr && !relu;
+  const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
+  const bool other_act = ep.last && ep.act != nullptr && !relu;
   for (int64_t j0 = 0; j0 < n; j0 += 8 * kV) {
     const int64_t cols = n - j0 < 8 * kV ? n - j0 : 8 * kV;
     __m256 acc[M][kV];
@@ -119,8 +119,14 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
         float* row = c + i * ldc + j0;
         for (int v = 0; v < kV; ++v) {
           __m256 x = _mm256_mul_ps(acc[i][v], alpha_v);
-          if (ep.beta != 0.f) x = _mm256_fmadd_ps(beta_v, _mm256_loadu_ps(row + 8 * v), x);
-          if (ep.bias != nullptr) x = _mm256_add_ps(x, _mm256_loadu_ps(ep.bias + j0 + 8 * v));
+          if (!ep.first) {
+            x = _mm256_add_ps(x, _mm256_loadu_ps(row + 8 * v));
+          } else if (ep.beta != 0.f) {
+            x = _mm256_fmadd_ps(beta_v, _mm256_loadu_ps(row + 8 * v), x);
+          }
+          if (ep.last && ep.bias != nullptr) {
+            x = _mm256_add_ps(x, _mm256_loadu_ps(ep.bias + j0 + 8 * v));
+          }
           if (relu) x = _mm256_max_ps(_mm256_setzero_ps(), x);  // NaN stays NaN
           _mm256_storeu_ps(row + 8 * v, x);
         }

@@ -94,8 +94,8 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
   constexpr int kV = 4;
   const float* arow[M];
   for (int i = 0; i < M; ++i) arow[i] = a + i * a_rs;
-  const bool relu = ep.act != nullptr && ep.act->kind == Activation::kRelu;
-  const bool other_act = ep.act != nullptr && !relu;
+  const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
+  const bool other_act = ep.last && ep.act != nullptr && !relu;
   for (int64_t j0 = 0; j0 < n; j0 += 16 * kV) {
     const int64_t cols = n - j0 < 16 * kV ? n - j0 : 16 * kV;
     __mmask16 masks[kV];
@@ -142,10 +142,12 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
       float* row = c + i * ldc + j0;
       for (int v = 0; v < kV; ++v) {
         __m512 x = _mm512_mul_ps(acc[i][v], alpha_v);
-        if (ep.beta != 0.f) {
+        if (!ep.first) {
+          x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], row + 16 * v));
+        } else if (ep.beta != 0.f) {
           x = _mm512_fmadd_ps(beta_v, _mm512_maskz_loadu_ps(masks[v], row + 16 * v), x);
         }
-        if (ep.bias != nullptr) {
+        if (ep.last && ep.bias != nullptr) {
           x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], ep.bias + j0 + 16 * v));
         }
         if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);

@@ -30,10 +30,11 @@ using PackAFn = void (*)(const float* a, int64_t rs, int64_t cs, int64_t mc, int
 using PackBFn = void (*)(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc,
                          float* out);
 
-// Small-m path (GEMV-like, m <= KernelSet::small_m): C rows [0, m) x columns [0, n) computed
-// straight from row-major B (unit column stride, row stride ldb) without packing, so B streams
-// from memory exactly once; A(i,p) = a[i*a_rs + p*a_cs]; alpha and the full epilogue
-// (first and last) applied at the end.
+// Small-m path (few rows, m <= KernelSet::small_m per call): C rows [0, m) x columns [0, n)
+// computed straight from row-major B (unit column stride, row stride ldb) without packing, all
+// of k in registers, so B streams through once per call. A(i,p) = a[i*a_rs + p*a_cs]; alpha
+// is applied here; ep.first/ep.last as for the micro-kernel (the driver k-blocks over row
+// groups when m is a few times small_m).
 using SmallMKernelFn = void (*)(int m, int64_t n, int64_t k, const float* a, int64_t a_rs,
                                 int64_t a_cs, const float* b, int64_t ldb, float* c, int64_t ldc,
                                 float alpha, const TileEpilogue& ep);
@@ -46,7 +47,7 @@ struct KernelSet {
   MicroKernelFn kernel;
   PackAFn pack_a;
   PackBFn pack_b;
-  int small_m = 0;     // largest m for small_m_kernel; 0: no small-m path
+  int small_m = 0;     // rows per small_m_kernel call; 0: no small-m path
   int small_m_nr = 0;  // its column block: task splits of n are multiples of this
   SmallMKernelFn small_m_kernel = nullptr;
 };

@@ -227,6 +227,12 @@ TEST(Gemm, LargerThanCacheBlocks) {
       {3, 77, 3000, true, false, 1.f, -1.f, false, Activation::kNone},
       {4, 530, 257, true, false, 2.f, 0.f, true, Activation::kTanh},
       {5, 530, 257, false, false, 1.f, 0.f, true, Activation::kRelu},
+      // A few row groups of the small-m path, k-blocked (first/last epilogue per block).
+      {12, 1100, 700, false, false, 1.f, 0.5f, true, Activation::kGelu},
+      {16, 300, 1000, true, false, 1.5f, 0.f, true, Activation::kRelu},
+      {9, 70, 530, false, false, 1.f, -1.f, false, Activation::kNone},
+      {24, 650, 600, false, false, 1.f, 0.25f, true, Activation::kSilu},
+      {32, 1030, 300, false, false, 1.f, 0.f, false, Activation::kNone},
   };
   for (Isa isa : Isas()) {
     for (const Case& c : cases) {
