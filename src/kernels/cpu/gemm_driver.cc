@@ -144,6 +144,49 @@ void RunSmallM(const StridedGemm& g, const KernelSet& ks, int tasks, ThreadPool&
   pool.ParallelTasks(tasks, body);
 }
 
+// Few rows with a transposed B (each B column contiguous along k): dot products straight from
+// A and B. Blocked like RunSmallM: a block of kSmallMDotColumns B columns x kSmallMDotDepth is
+// reused from L2 by every row group.
+constexpr int64_t kSmallMDotDepth = 1024;
+constexpr int64_t kSmallMDotColumns = 64;  // 256 KB of B per block
+
+bool UseSmallMDot(const StridedGemm& g, const KernelSet& ks) {
+  return ks.small_m_dot_kernel != nullptr && g.b_rs == 1 && g.a_cs == 1 &&
+         g.m <= ks.small_m_dot * kSmallMGroups;
+}
+
+void RunSmallMDot(const StridedGemm& g, const KernelSet& ks, int tasks, ThreadPool& pool) {
+  constexpr int64_t kAlign = 16;  // column split granularity
+  const int64_t blocks = (g.n + kAlign - 1) / kAlign;
+  tasks = static_cast<int>(std::min<int64_t>(tasks, blocks));
+  const bool one_pass = g.m <= ks.small_m_dot;
+  const int64_t kb = one_pass ? g.k : BalancedBlock(g.k, kSmallMDotDepth, 16);
+  const int64_t cw = one_pass ? g.n : kSmallMDotColumns;
+  auto body = [&](int64_t t, int64_t) {
+    const int64_t j0 = std::min(g.n, blocks * t / tasks * kAlign);
+    const int64_t j1 = std::min(g.n, blocks * (t + 1) / tasks * kAlign);
+    TileEpilogue ep;
+    ep.beta = g.beta;
+    ep.act = g.act.kind == Activation::kNone ? nullptr : &g.act;
+    for (int64_t jc = j0; jc < j1; jc += cw) {
+      const int64_t cols = std::min(cw, j1 - jc);
+      ep.bias = g.bias != nullptr ? g.bias + jc : nullptr;
+      for (int64_t pc = 0; pc < g.k; pc += kb) {
+        const int64_t depth = std::min(kb, g.k - pc);
+        ep.first = pc == 0;
+        ep.last = pc + depth >= g.k;
+        for (int64_t r0 = 0; r0 < g.m; r0 += ks.small_m_dot) {
+          const int rows = static_cast<int>(std::min<int64_t>(ks.small_m_dot, g.m - r0));
+          ks.small_m_dot_kernel(rows, cols, depth, g.a + r0 * g.a_rs + pc, g.a_rs, 1,
+                                g.b + jc * g.b_cs + pc, g.b_cs, g.c + r0 * g.ldc + jc, g.ldc,
+                                g.alpha, ep);
+        }
+      }
+    }
+  };
+  pool.ParallelTasks(tasks, body);
+}
+
 const KernelSet& KernelsFor(Isa isa) {
   if (isa == Isa::kAuto) isa = BestIsa();
   if (isa == Isa::kAvx512 && UseAvx512()) return Avx512Kernels();
@@ -202,6 +245,10 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
   tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
   if (UseSmallM(g, ks)) {
     RunSmallM(g, ks, tasks, pool);
+    return;
+  }
+  if (UseSmallMDot(g, ks)) {
+    RunSmallMDot(g, ks, tasks, pool);
     return;
   }
   const int64_t mt = (g.m + ks.mr - 1) / ks.mr, nt = (g.n + ks.nr - 1) / ks.nr;

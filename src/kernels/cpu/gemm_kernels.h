@@ -39,6 +39,11 @@ using SmallMKernelFn = void (*)(int m, int64_t n, int64_t k, const float* a, int
                                 int64_t a_cs, const float* b, int64_t ldb, float* c, int64_t ldc,
                                 float alpha, const TileEpilogue& ep);
 
+// Small-m path for a transposed B (B(p,j) = b[j*ldbt + p], unit stride along k) and A with
+// unit stride along k: each C element is a dot product of two contiguous runs. Same contract
+// otherwise as SmallMKernelFn (a_cs must be 1; ldb is B's column stride).
+using SmallMDotKernelFn = SmallMKernelFn;
+
 struct KernelSet {
   const char* name;
   int mr, nr;          // register tile
@@ -50,7 +55,17 @@ struct KernelSet {
   int small_m = 0;     // rows per small_m_kernel call; 0: no small-m path
   int small_m_nr = 0;  // its column block: task splits of n are multiples of this
   SmallMKernelFn small_m_kernel = nullptr;
+  int small_m_dot = 0;  // rows per small_m_dot_kernel call; 0: none
+  SmallMDotKernelFn small_m_dot_kernel = nullptr;
 };
+
+// The dot-product kernels (gemm_dot_avx2.cc, gemm_dot_avx512.cc).
+void Avx2SmallMDot(int m, int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs,
+                   const float* b, int64_t ldb, float* c, int64_t ldc, float alpha,
+                   const TileEpilogue& ep);
+void Avx512SmallMDot(int m, int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs,
+                     const float* b, int64_t ldb, float* c, int64_t ldc, float alpha,
+                     const TileEpilogue& ep);
 
 const KernelSet& PortableKernels();
 // Only call after the run-time checks: UseAvx2(); and UseAvx512() for the AVX-512 set.

@@ -233,6 +233,10 @@ TEST(Gemm, LargerThanCacheBlocks) {
       {9, 70, 530, false, false, 1.f, -1.f, false, Activation::kNone},
       {24, 650, 600, false, false, 1.f, 0.25f, true, Activation::kSilu},
       {32, 1030, 300, false, false, 1.f, 0.f, false, Activation::kNone},
+      // Few rows with a transposed B: the dot-product path, k-blocked past small_m_dot rows.
+      {7, 300, 2500, false, true, 1.f, 0.5f, true, Activation::kGelu},
+      {20, 130, 1030, false, true, -1.f, 0.f, true, Activation::kRelu},
+      {2, 4099, 37, false, true, 1.f, 0.f, false, Activation::kNone},
   };
   for (Isa isa : Isas()) {
     for (const Case& c : cases) {
