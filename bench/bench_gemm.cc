@@ -1,10 +1,11 @@
 // Float32 GEMM: ours through the public path (KernelAPI::matrix_multiply) against OpenBLAS
 // cblas_sgemm in the same process, at 1 and 2 threads.
 //
-// Two sets: square n x n x n at 256/1024/2048 (the bar of issue 2), and serving shapes m x k x n
-// with small m (1..128) and large k, n. Every benchmark iteration runs ours and the peer back to
-// back, alternating which goes first, so machine noise hits both; the counters are medians over
-// the iterations. A summary table with the ratio ours/OpenBLAS is printed at the end.
+// Sets: square n x n x n at 256/1024/2048 (the bar of issue 2; also the AVX2 kernel set alone),
+// and serving shapes m x k x n with small m (1..128) and large k, n, with B as stored (k x n)
+// and transposed (n x k, as a Linear layer's weight). Every benchmark iteration runs ours and the
+// peer back to back, alternating which goes first, so machine noise hits both; the counters are
+// medians over the iterations. A summary table with the ratio ours/OpenBLAS is printed at the end.
 // Flags: the usual Google Benchmark ones, e.g. --benchmark_filter=Square.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -59,13 +60,17 @@ using mlos::kernels::gemm_internal::Isa;
 // `isa` kAuto measures the public path; another ISA runs that kernel set through the internal
 // driver (same packing and threading), to show each ISA against the peer.
 void Compare(benchmark::State& state, const char* set, int64_t m, int64_t k, int64_t n, int threads,
-             Isa isa = Isa::kAuto) {
+             Isa isa = Isa::kAuto, bool trans_b = false) {
   if (!mlos::kernels::gemm_internal::IsaSupported(isa)) {
     state.SkipWithError("ISA not available on this CPU");
     return;
   }
   std::mt19937 rng(42);
-  mlos::Tensor a = RandomMatrix(m, k, rng), b = RandomMatrix(k, n, rng);
+  // trans_b: B is stored n x k (a Linear layer's weight) and multiplied as a transposed view.
+  mlos::Tensor a = RandomMatrix(m, k, rng);
+  mlos::Tensor b_store = trans_b ? RandomMatrix(n, k, rng) : RandomMatrix(k, n, rng);
+  const int64_t perm[] = {1, 0};
+  mlos::Tensor b = trans_b ? b_store.Permute(perm).value() : b_store;
   std::vector<float> peer_c(static_cast<size_t>(m * n));
   openblas_set_num_threads(threads);
 #ifdef MLOS_BENCH_KERNEL_API
@@ -82,7 +87,7 @@ void Compare(benchmark::State& state, const char* set, int64_t m, int64_t k, int
   };
 #endif
   const float* pa = a.data<float>();
-  const float* pb = b.data<float>();
+  const float* pb = b_store.data<float>();
   mlos::ThreadPool isa_pool(threads);
   auto ours_isa = [&] {
     mlos::kernels::gemm_internal::StridedGemm g;
@@ -93,8 +98,8 @@ void Compare(benchmark::State& state, const char* set, int64_t m, int64_t k, int
     g.a_rs = k;
     g.a_cs = 1;
     g.b = pb;
-    g.b_rs = n;
-    g.b_cs = 1;
+    g.b_rs = trans_b ? 1 : n;
+    g.b_cs = trans_b ? k : 1;
     g.c = ours_c.data<float>();
     g.ldc = n;
     mlos::kernels::gemm_internal::RunGemm(g, isa, isa_pool);
@@ -106,9 +111,10 @@ void Compare(benchmark::State& state, const char* set, int64_t m, int64_t k, int
     ours = ours_isa;
   }
   auto peer = [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.f, pa, static_cast<int>(k), pb, static_cast<int>(n), 0.f,
-                peer_c.data(), static_cast<int>(n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.f, pa,
+                static_cast<int>(k), pb, static_cast<int>(trans_b ? k : n), 0.f, peer_c.data(),
+                static_cast<int>(n));
   };
   // Warm up both (page faults, packing buffers, thread start) and check they agree.
   ours();
@@ -176,6 +182,11 @@ void BM_SquareAvx2(benchmark::State& state) {
   Compare(state, "avx2", n, n, n, static_cast<int>(state.range(1)), Isa::kAvx2);
 }
 
+void BM_ServingTransB(benchmark::State& state) {
+  const int64_t m = state.range(0), kn = state.range(1);
+  Compare(state, "serve_tB", m, kn, kn, static_cast<int>(state.range(2)), Isa::kAuto, true);
+}
+
 BENCHMARK(BM_Square)
     ->ArgNames({"n", "threads"})
     ->ArgsProduct({{256, 1024, 2048}, {1, 2}})
@@ -193,6 +204,13 @@ BENCHMARK(BM_SquareAvx2)
 BENCHMARK(BM_Serving)
     ->ArgNames({"m", "kn", "threads"})
     ->ArgsProduct({{1, 8, 32, 128}, {4096}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
+
+BENCHMARK(BM_ServingTransB)
+    ->ArgNames({"m", "kn", "threads"})
+    ->ArgsProduct({{1, 32}, {4096}, {1, 2}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->MinTime(1.0);
