@@ -1,0 +1,123 @@
+// kernel_api.h: the MLOS C++ API ("KernelAPI") of the ML/LLM kernel seed.
+//
+//   #include <kernel_api.h>
+//   KernelAPI kernel;
+//   Tensor t = kernel.create_tensor({3, 3});
+//   Tensor r = kernel.matrix_multiply(t, t);
+//
+// A KernelAPI owns its runtime: the shared compute thread pool (default: the cores available to
+// the process) and the allocator its tensors come from. Tensors are values sharing reference-
+// counted storage (see mlos/tensor.h) and outlive the KernelAPI that made them.
+//
+// Errors: every misuse (shape mismatch, unknown op, out-of-range index, wrong dtype) throws
+// mlos::KernelError, a std::runtime_error whose code() tells the kind of error and whose what()
+// names the operation and the shapes involved. Nothing here aborts the process.
+//
+// Thread-safety: a KernelAPI may be used from several threads at once; its operations share the
+// one thread pool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlos/dtype.h"
+#include "mlos/error.h"
+#include "mlos/shm.h"
+#include "mlos/status.h"
+#include "mlos/tensor.h"
+#include "mlos/thread_pool.h"
+
+namespace mlos {
+
+struct KernelOptions {
+  int num_threads = 0;  // 0: the cores available (sched_getaffinity)
+};
+
+// Memory handed out by allocate_memory(): 64-byte aligned, zero-filled, freed with the last copy.
+class MemoryBuffer {
+ public:
+  MemoryBuffer() = default;
+  void* data() const { return storage_ ? storage_->data() : nullptr; }
+  size_t size() const { return storage_ ? storage_->nbytes() : 0; }
+  // A tensor over these bytes (no copy); throws if dtype x shape does not fit.
+  Tensor as_tensor(DType dtype, const std::vector<int64_t>& shape, size_t offset = 0) const;
+
+ private:
+  friend class KernelAPI;
+  explicit MemoryBuffer(std::shared_ptr<Storage> s) : storage_(std::move(s)) {}
+  std::shared_ptr<Storage> storage_;
+};
+
+// A memfd-backed buffer that other processes can map (pass fd() over a Unix socket); the basis
+// of zero-copy tensors between clients and the daemon.
+class SharedMemoryBuffer {
+ public:
+  SharedMemoryBuffer() = default;
+  void* data() const { return region_ ? region_->data() : nullptr; }
+  size_t size() const { return region_ ? region_->size() : 0; }
+  int fd() const { return region_ ? region_->fd() : -1; }
+  // Forbids growing or shrinking the buffer, so a peer can trust its size.
+  void seal();
+  Tensor as_tensor(DType dtype, const std::vector<int64_t>& shape, size_t offset = 0) const;
+  const std::shared_ptr<ShmRegion>& region() const { return region_; }
+
+ private:
+  friend class KernelAPI;
+  explicit SharedMemoryBuffer(std::shared_ptr<ShmRegion> r) : region_(std::move(r)) {}
+  std::shared_ptr<ShmRegion> region_;
+};
+
+class KernelAPI {
+ public:
+  KernelAPI();
+  explicit KernelAPI(const KernelOptions& options);
+  ~KernelAPI();
+  KernelAPI(const KernelAPI&) = delete;
+  KernelAPI& operator=(const KernelAPI&) = delete;
+
+  // ---- core operations ----
+  // A zero-filled tensor of the given dimensions (float32 unless told otherwise).
+  Tensor create_tensor(const std::vector<int64_t>& dimensions, DType dtype = DType::kFloat32);
+  // A float32 tensor holding `values` in row-major order.
+  Tensor create_tensor(const std::vector<int64_t>& dimensions, const std::vector<float>& values);
+
+  // numpy.matmul of two float32 tensors: 2-D matrix product, 1-D vectors promoted, leading
+  // batch dimensions broadcast.
+  Tensor matrix_multiply(const Tensor& a, const Tensor& b);
+
+  // Element-wise unary operation: "neg", "abs", "exp", "log", "sqrt", "relu", "sigmoid",
+  // "tanh", "gelu", "sin", "cos", ... and the whole-tensor "sum", "mean", "max", "min",
+  // "softmax" (last axis) and "transpose" (swaps the last two axes).
+  Tensor tensor_operations(const Tensor& tensor, const std::string& operation);
+  // Element-wise binary operation with numpy broadcasting: "add", "subtract", "multiply",
+  // "divide", "power", "maximum", "minimum", "mod", and comparisons ("equal", "less",
+  // "greater", ...) which give bool tensors. Aliases "+", "-", "*", "/" are accepted.
+  Tensor tensor_operations(const Tensor& tensor, const std::string& operation,
+                           const Tensor& other);
+  // Binary operation with a scalar, converted to the tensor's dtype.
+  Tensor tensor_operations(const Tensor& tensor, const std::string& operation, double scalar);
+
+  // ---- memory ----
+  MemoryBuffer allocate_memory(size_t size);
+  SharedMemoryBuffer shared_memory_buffer(size_t size);
+
+  // ---- runtime ----
+  int num_threads() const;
+  ThreadPool& thread_pool();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mlos
+
+// The seed's unqualified names. Define MLOS_NO_GLOBAL_NAMES to keep them out of the global
+// namespace.
+#ifndef MLOS_NO_GLOBAL_NAMES
+using KernelAPI = mlos::KernelAPI;
+using Tensor = mlos::Tensor;
+#endif
