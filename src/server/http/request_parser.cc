@@ -206,6 +206,7 @@ RequestParser::State RequestParser::ParseChunked(std::string_view buf, size_t* e
         if (buf.size() - chunk_pos_ > 4096) return Fail(400, "chunk size line too long");
         return State::kNeedMore;
       }
+      if (eol - chunk_pos_ > 4096) return Fail(400, "chunk size line too long");
       std::string_view line = buf.substr(chunk_pos_, eol - chunk_pos_);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       chunk_pos_ = eol + 1;
