@@ -9,8 +9,10 @@
 // that request; the host stays usable.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlos/status.h"
@@ -43,6 +45,21 @@ class LoadedModel {
   // Runs inference. Inputs by name; outputs come back named, in the order of outputs().
   virtual Status Infer(const std::vector<NamedTensor>& inputs, std::vector<NamedTensor>* outputs,
                        InferenceTiming* timing = nullptr) = 0;
+
+  // What the plugin implements: the typed tensor entry (ext->tensor_inference) and/or the
+  // seed's byte-level `inference`. Infer works either way (a byte-only plugin gets the inputs
+  // as JSON {"name": [flat values]} and its reply comes back as one uint8 tensor); InferRaw
+  // needs the byte-level entry and passes the bytes through untouched (for the built-in ONNX
+  // plugin: a JSON object of named inputs in, a JSON object of named outputs out).
+  virtual bool has_tensor_inference() const { return true; }
+  virtual bool has_raw_inference() const { return false; }
+  virtual Status InferRaw(std::string_view input, std::string* output,
+                          InferenceTiming* timing = nullptr) {
+    (void)input;
+    (void)output;
+    (void)timing;
+    return Status(StatusCode::kUnimplemented, "this model has no byte-level inference");
+  }
 };
 
 class PluginHost {
@@ -50,6 +67,9 @@ class PluginHost {
   virtual ~PluginHost() = default;
 
   // Registers a plugin from a shared library exporting smi_plugin_init; checks the ABI version.
+  // `library_path` is absolute, with or without a file:// prefix; a path ending in .py is a
+  // Python plugin (served by the Python plugin host). An empty `id` takes the plugin's own
+  // plugin_id, an empty name/version what the plugin reports.
   virtual Result<PluginInfo> RegisterPlugin(const std::string& id, const std::string& name,
                                             const std::string& version,
                                             const std::string& library_path) = 0;
@@ -57,7 +77,8 @@ class PluginHost {
   // FailedPrecondition for built-in plugins.
   virtual Status UnregisterPlugin(const std::string& id) = 0;
   virtual std::vector<PluginInfo> ListPlugins() const = 0;
-  // Loads every lib*.so in `dir` (missing dir is not an error); failures are logged, not fatal.
+  // Loads every lib*.so and *.py in `dir` (missing dir is not an error); failures are logged,
+  // not fatal.
   virtual Status LoadPluginDirectory(const std::string& dir) = 0;
 
   // The plugin for a model: `explicit_plugin_id` if given (NotFound if unknown), else the first
@@ -69,11 +90,26 @@ class PluginHost {
   virtual Result<std::shared_ptr<LoadedModel>> LoadModel(const std::string& plugin_id,
                                                          const std::string& model_id,
                                                          const std::string& path) = 0;
+  // As LoadModel, also telling the plugin the manifest's framework and execution format (they
+  // reach register_model's metadata JSON).
+  virtual Result<std::shared_ptr<LoadedModel>> LoadModelWithMetadata(
+      const std::string& plugin_id, const std::string& model_id, const std::string& path,
+      const std::string& framework, const std::string& execution_format) {
+    (void)framework;
+    (void)execution_format;
+    return LoadModel(plugin_id, model_id, path);
+  }
 };
 
 struct PluginHostOptions {
   ThreadPool* pool = nullptr;  // the shared compute pool, handed to built-in plugins
   bool load_builtins = true;   // register onnx-runtime-builtin (and other built-ins)
+  // Receives log lines from plugins and the host (level: 0 debug .. 3 error); empty: stderr.
+  std::function<void(int level, std::string_view source, std::string_view message)> log;
+  // The library that hosts Python plugins (libmlos_smi_python.so) and the folder holding the
+  // mlos_smi package; empty: the build tree's, else the installed ones.
+  std::string python_host_library;
+  std::string python_path;
 };
 
 // The host implementation (src/runtime/plugin_host_impl.cc).
