@@ -24,10 +24,11 @@ float MinF32Avx2(const float* x, int64_t n);
 float ExpShiftSumF32Avx2(const float* x, float shift, float* y, int64_t n);
 // y = x * scale + shift.
 void AffineF32Avx2(const float* x, float scale, float shift, float* y, int64_t n);
-// Sum of (x - mean)^2.
-float SquaredDevSumF32Avx2(const float* x, float mean, int64_t n);
-// y = ((x - mean) * inv_std) * gamma + beta (beta may be null).
-void NormalizeF32Avx2(const float* x, float mean, float inv_std, const float* gamma,
+// Sum of (x - mean)^2; *dev_sum gets the sum of (x - mean), which corrects a rounded mean.
+float SquaredDevSumF32Avx2(const float* x, float mean, int64_t n, float* dev_sum);
+// y = ((x - mean) - delta) * inv_std * gamma + beta (beta may be null). Subtracting the float
+// mean first is exact for x near it; delta carries the part of the mean a float cannot hold.
+void NormalizeF32Avx2(const float* x, float mean, float delta, float inv_std, const float* gamma,
                       const float* beta, float* y, int64_t n);
 // acc[i] += x[i] (rows accumulated into a column-wise sum).
 void AccumulateF32Avx2(const float* x, float* acc, int64_t n);

@@ -230,41 +230,47 @@ void AffineF32Avx2(const float* x, float scale, float shift, float* y, int64_t n
   MapUnary(x, y, n, [&](__m256 v) { return _mm256_fmadd_ps(v, a, b); });
 }
 
-float SquaredDevSumF32Avx2(const float* x, float mean, int64_t n) {
+float SquaredDevSumF32Avx2(const float* x, float mean, int64_t n, float* dev_sum) {
   const __m256 mu = _mm256_set1_ps(mean);
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, l0 = s0, l1 = s0;
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), mu);
     const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), mu);
     s0 = _mm256_fmadd_ps(d0, d0, s0);
     s1 = _mm256_fmadd_ps(d1, d1, s1);
+    l0 = _mm256_add_ps(l0, d0);
+    l1 = _mm256_add_ps(l1, d1);
   }
   for (; i + 8 <= n; i += 8) {
     const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), mu);
     s0 = _mm256_fmadd_ps(d, d, s0);
+    l0 = _mm256_add_ps(l0, d);
   }
   if (i < n) {
     const __m256i m = TailMask(n - i);
     __m256 d = _mm256_sub_ps(_mm256_maskload_ps(x + i, m), mu);
     d = _mm256_and_ps(d, _mm256_castsi256_ps(m));
     s1 = _mm256_fmadd_ps(d, d, s1);
+    l1 = _mm256_add_ps(l1, d);
   }
+  *dev_sum = HSum(_mm256_add_ps(l0, l1));
   return HSum(_mm256_add_ps(s0, s1));
 }
 
-void NormalizeF32Avx2(const float* x, float mean, float inv_std, const float* gamma,
+void NormalizeF32Avx2(const float* x, float mean, float delta, float inv_std, const float* gamma,
                       const float* beta, float* y, int64_t n) {
-  const __m256 mu = _mm256_set1_ps(mean), is = _mm256_set1_ps(inv_std);
+  const __m256 mu = _mm256_set1_ps(mean), dl = _mm256_set1_ps(delta), is = _mm256_set1_ps(inv_std);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mu), is);
+    __m256 v = _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mu), dl);
+    v = _mm256_mul_ps(v, is);
     v = beta ? _mm256_fmadd_ps(v, _mm256_loadu_ps(gamma + i), _mm256_loadu_ps(beta + i))
              : _mm256_mul_ps(v, _mm256_loadu_ps(gamma + i));
     _mm256_storeu_ps(y + i, v);
   }
   for (; i < n; ++i) {
-    const float v = (x[i] - mean) * inv_std * gamma[i];
+    const float v = ((x[i] - mean) - delta) * inv_std * gamma[i];
     y[i] = beta ? v + beta[i] : v;
   }
 }

@@ -64,19 +64,6 @@ const DType kAllNumeric[] = {DType::kFloat32, DType::kFloat16, DType::kBFloat16,
 
 class ElementwiseTest : public BothPaths {};
 
-// An exact integer result wrapped to dt's width (the kernels wrap instead of overflowing).
-double WrapToDType(DType dt, double v) {
-  const auto i = static_cast<int64_t>(v);
-  return VisitDType(dt, [&](auto tag) -> double {
-    using T = decltype(tag);
-    if constexpr (std::is_integral_v<T>) {
-      return static_cast<double>(static_cast<T>(static_cast<uint64_t>(i)));
-    } else {
-      return v;
-    }
-  });
-}
-
 void CheckUnary(const UnaryCase& c, DType dt, const Tensor& x, std::mt19937&) {
   SCOPED_TRACE(std::string(UnaryOpName(c.op)) + " " + std::string(DTypeName(dt)) + " " +
                ShapeToString(x.shape()));

@@ -149,6 +149,19 @@ inline bool Close(double got, double want, double rtol, double atol) {
   return std::fabs(got - want) <= atol + rtol * std::fabs(want);
 }
 
+// An exact integer result wrapped to dt's width (the kernels wrap instead of overflowing).
+inline double WrapToDType(DType dt, double v) {
+  const auto i = static_cast<int64_t>(v);
+  return VisitDType(dt, [&](auto tag) -> double {
+    using T = decltype(tag);
+    if constexpr (std::is_integral_v<T>) {
+      return static_cast<double>(static_cast<T>(static_cast<uint64_t>(i)));
+    } else {
+      return v;
+    }
+  });
+}
+
 // Runs a test body once per dispatch path; restores the default afterwards.
 class BothPaths : public ::testing::TestWithParam<bool> {
  protected:
