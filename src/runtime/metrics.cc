@@ -38,8 +38,13 @@ void Histogram::Observe(int64_t us) {
   size_t i =
       static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
   sum_us_.fetch_add(static_cast<uint64_t>(us), std::memory_order_relaxed);
+}
+
+uint64_t Histogram::count() const {
+  uint64_t n = 0;
+  for (const auto& b : buckets_) n += b.load(std::memory_order_relaxed);
+  return n;
 }
 
 double Histogram::Quantile(double q) const {
@@ -166,14 +171,29 @@ std::string PromLabel(std::string_view v) {
 
 ServerMetrics::ServerMetrics() : start_us_(MonotonicMicros()) {}
 
-void ServerMetrics::Record(Route route, int status, int64_t us) {
-  total_.fetch_add(1, std::memory_order_relaxed);
-  if (status < 400) {
-    ok_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    failed_.fetch_add(1, std::memory_order_relaxed);
+uint64_t ServerMetrics::successful() const {
+  uint64_t n = 0;
+  for (const RouteMetrics& r : routes_) {
+    for (int c = 1; c <= 3; ++c) n += r.by_class[c].load(std::memory_order_relaxed);
   }
-  total_us_.fetch_add(static_cast<uint64_t>(std::max<int64_t>(us, 0)), std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t ServerMetrics::failed() const {
+  uint64_t n = 0;
+  for (const RouteMetrics& r : routes_) {
+    for (int c = 4; c <= 5; ++c) n += r.by_class[c].load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+uint64_t ServerMetrics::total_us() const {
+  uint64_t n = 0;
+  for (const RouteMetrics& r : routes_) n += r.latency.sum_us();
+  return n;
+}
+
+void ServerMetrics::Record(Route route, int status, int64_t us) {
   int i = static_cast<int>(route);
   if (i < 0 || i >= static_cast<int>(Route::kCount)) return;
   int cls = std::clamp(status / 100, 1, 5);

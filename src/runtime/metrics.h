@@ -20,7 +20,7 @@ class Histogram {
  public:
   explicit Histogram(std::span<const double> bounds_us);
   void Observe(int64_t us);
-  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  uint64_t count() const;
   uint64_t sum_us() const { return sum_us_.load(std::memory_order_relaxed); }
   // Estimated q-quantile in microseconds (linear within the bucket); 0 when empty.
   double Quantile(double q) const;
@@ -33,7 +33,6 @@ class Histogram {
  private:
   std::vector<double> bounds_;
   std::vector<std::atomic<uint64_t>> buckets_;  // bounds_.size() + 1
-  std::atomic<uint64_t> count_{0};
   std::atomic<uint64_t> sum_us_{0};
 };
 
@@ -62,7 +61,7 @@ enum class Route : int {
 };
 std::string_view RouteName(Route r);
 
-struct RouteMetrics {
+struct alignas(64) RouteMetrics {
   RouteMetrics() : latency(Histogram::LatencyBounds()) {}
   std::atomic<uint64_t> by_class[6] = {};  // index status/100 (1xx..5xx), 0 unused
   Histogram latency;
@@ -74,10 +73,11 @@ class ServerMetrics {
   ServerMetrics();
   void Record(Route route, int status, int64_t us);
 
-  uint64_t total() const { return total_.load(std::memory_order_relaxed); }
-  uint64_t successful() const { return ok_.load(std::memory_order_relaxed); }
-  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
-  uint64_t total_us() const { return total_us_.load(std::memory_order_relaxed); }
+  // Sums over the routes (each request touches only its route's counters: three atomics).
+  uint64_t total() const { return successful() + failed(); }
+  uint64_t successful() const;
+  uint64_t failed() const;
+  uint64_t total_us() const;
   double uptime_seconds() const;
   const RouteMetrics& route(Route r) const { return routes_[static_cast<int>(r)]; }
 
@@ -86,10 +86,6 @@ class ServerMetrics {
 
  private:
   int64_t start_us_;
-  std::atomic<uint64_t> total_{0};
-  std::atomic<uint64_t> ok_{0};
-  std::atomic<uint64_t> failed_{0};
-  std::atomic<uint64_t> total_us_{0};
   RouteMetrics routes_[static_cast<int>(Route::kCount)];
 };
 

@@ -108,7 +108,7 @@ Route ApiServer::KServe(const HttpRequest& req, std::string_view rest, HttpRespo
     Route r = rest == "/health/live" ? Route::kV2Live : Route::kV2Ready;
     if (!get) return SetError(resp, 405, "use GET"), r;
     resp->status = 200;
-    resp->content_type.clear();
+    resp->content_type = {};
     return r;
   }
   if (rest.substr(0, 8) != "/models/") {
@@ -167,7 +167,7 @@ Route ApiServer::KServe(const HttpRequest& req, std::string_view rest, HttpRespo
     bool ready = e->state() == runtime::ModelState::kReady;
     if (ready) {
       resp->status = 200;
-      resp->content_type.clear();
+      resp->content_type = {};
     } else {
       SetError(resp, 400, "model '" + e->id() + "' is not ready");
     }

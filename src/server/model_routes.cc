@@ -72,8 +72,27 @@ void WriteModel(const ModelEntry& e, bool detail, JsonWriter* w) {
     WriteTensorInfos(e.outputs(), w);
     w->Key("memory_bytes");
     w->Int64(e.memory_bytes());
+    const runtime::ModelStats& st = e.stats();
     w->Key("inference_requests");
-    w->Uint64(e.stats().requests.load());
+    w->Uint64(st.requests.load());
+    w->Key("stats");
+    w->StartObject();
+    w->Key("requests");
+    w->Uint64(st.requests.load());
+    w->Key("failures");
+    w->Uint64(st.failures.load());
+    // Estimated from the histograms (linear within a bucket).
+    const std::pair<const char*, const runtime::Histogram*> hs[] = {{"latency", &st.latency},
+                                                                    {"queue", &st.queue},
+                                                                    {"plugin", &st.plugin},
+                                                                    {"overhead", &st.overhead}};
+    for (const auto& [name, h] : hs) {
+      for (const auto& [q, suffix] : {std::pair{0.5, "_p50_us"}, std::pair{0.99, "_p99_us"}}) {
+        w->Key((std::string(name) + suffix).c_str());
+        w->Double(h->Quantile(q));
+      }
+    }
+    w->EndObject();
     w->Key("inference_endpoint");
     WriteString("/models/" + r.id + "/inference", w);
   }

@@ -148,6 +148,7 @@ class HttpServer::Loop {
   std::shared_ptr<std::atomic<uint64_t>> accepted_;
   std::unordered_map<int, std::unique_ptr<Conn>> conns_;
   std::vector<std::unique_ptr<Conn>> graveyard_;  // closed this iteration; freed after it
+  std::vector<char> scratch_ = std::vector<char>(64 * 1024);  // recv buffer of this loop
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> stop_deadline_ms_{0};
   bool draining_ = false;
@@ -264,19 +265,15 @@ void HttpServer::Loop::Accept() {
 
 void HttpServer::Loop::OnReadable(Conn* c) {
   if (c->peer_closed) return;
-  constexpr size_t kReadChunk = 64 * 1024;
   size_t total = 0;
   while (total < (4u << 20)) {
-    size_t old = c->in.size();
-    c->in.resize(old + kReadChunk);
-    ssize_t r = recv(c->fd, c->in.data() + old, kReadChunk, 0);
+    ssize_t r = recv(c->fd, scratch_.data(), scratch_.size(), 0);
     if (r > 0) {
-      c->in.resize(old + static_cast<size_t>(r));
+      c->in.append(scratch_.data(), static_cast<size_t>(r));
       total += static_cast<size_t>(r);
-      if (static_cast<size_t>(r) < kReadChunk) break;
+      if (static_cast<size_t>(r) < scratch_.size()) break;
       continue;
     }
-    c->in.resize(old);
     if (r == 0) {
       c->peer_closed = true;
       break;
@@ -332,7 +329,7 @@ void HttpServer::Loop::ProcessInput(Conn* c) {
     HttpResponse resp;
     if (!opts_.cors_origin.empty() && req.method == "OPTIONS") {
       resp.status = 204;
-      resp.content_type.clear();
+      resp.content_type = {};
       resp.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
       resp.headers.emplace_back("Access-Control-Allow-Headers",
                                 "Content-Type, Authorization, Inference-Header-Content-Length");
