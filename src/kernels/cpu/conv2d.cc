@@ -1,0 +1,188 @@
+// 2-D convolution, NCHW, float32: shape/parameter validation and the three paths --
+// depthwise (direct loops), 1x1 stride-1 unpadded (a GEMM on the input as is), and everything
+// else (im2col + Sgemm per image and group). Bias is written first and the GEMM accumulates onto
+// it; the activation runs on each output plane while it is still in cache.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/activation.h"
+#include "kernels/cpu/conv_internal.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/nn.h"
+
+namespace mlos::kernels {
+namespace {
+
+struct ConvGeom {
+  int64_t n, c, h, w, m, kh, kw, oh, ow, cg, mg;
+};
+
+void FillBias(float* y, const float* bias, int64_t planes, int64_t m, int64_t plane) {
+  for (int64_t p = 0; p < planes; ++p) {
+    std::fill(y + p * plane, y + (p + 1) * plane, bias ? bias[p % m] : 0.f);
+  }
+}
+
+// col[(c * kh + i) * kw + j][oh * ow + o] = x[c][oh*sh - pt + i*dh][o*sw - pl + j*dw] or 0.
+void Im2Col(const float* x, const ConvGeom& g, const Conv2dParams& p, float* col,
+            ThreadPool& pool) {
+  const int64_t rows = g.cg * g.kh * g.kw, plane = g.oh * g.ow;
+  auto body = [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t j = r % g.kw, i = (r / g.kw) % g.kh, c = r / (g.kw * g.kh);
+      float* out = col + r * plane;
+      const float* xc = x + c * g.h * g.w;
+      const internal::Span1D cols =
+          internal::ValidOutputRange(j * p.dilation_w - p.pad_left, p.stride_w, g.w, g.ow);
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        float* orow = out + oy * g.ow;
+        const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
+        if (iy < 0 || iy >= g.h) {
+          std::fill(orow, orow + g.ow, 0.f);
+          continue;
+        }
+        const float* xrow = xc + iy * g.w + j * p.dilation_w - p.pad_left;
+        std::fill(orow, orow + cols.begin, 0.f);
+        if (p.stride_w == 1) {
+          std::copy(xrow + cols.begin, xrow + cols.end, orow + cols.begin);
+        } else {
+          for (int64_t o = cols.begin; o < cols.end; ++o) orow[o] = xrow[o * p.stride_w];
+        }
+        std::fill(orow + cols.end, orow + g.ow, 0.f);
+      }
+    }
+  };
+  pool.ParallelFor(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(plane, 1)), body);
+}
+
+void ActivatePlanes(const ActivationParams& act, float* y, int64_t planes, int64_t plane,
+                    ThreadPool& pool) {
+  if (act.kind == Activation::kNone) return;
+  auto body = [&](int64_t b, int64_t e) { ApplyActivation(act, y + b * plane, (e - b) * plane); };
+  pool.ParallelFor(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(plane, 1)), body);
+}
+
+Status CheckParams(const Conv2dParams& p) {
+  if (p.stride_h < 1 || p.stride_w < 1 || p.dilation_h < 1 || p.dilation_w < 1) {
+    return InvalidArgument("Conv2d: strides (", p.stride_h, ", ", p.stride_w, ") and dilations (",
+                           p.dilation_h, ", ", p.dilation_w, ") must be >= 1");
+  }
+  if (p.pad_top < 0 || p.pad_left < 0 || p.pad_bottom < 0 || p.pad_right < 0) {
+    return InvalidArgument("Conv2d: negative padding");
+  }
+  if (p.groups < 1) return InvalidArgument("Conv2d: groups ", p.groups, " must be >= 1");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Shape> Conv2dShape(const Shape& x, const Shape& w, const Conv2dParams& p) {
+  MLOS_RETURN_IF_ERROR(CheckParams(p));
+  if (x.size() != 4 || w.size() != 4) {
+    return InvalidArgument("Conv2d: input ", ShapeToString(x), " and weight ", ShapeToString(w),
+                           " must both be 4-D (NCHW, MCkHkW)");
+  }
+  for (int64_t d : x) {
+    if (d < 0) return InvalidArgument("Conv2d: negative dimension in input ", ShapeToString(x));
+  }
+  if (w[0] < 1 || w[1] < 1 || w[2] < 1 || w[3] < 1) {
+    return InvalidArgument("Conv2d: weight ", ShapeToString(w), " has an empty dimension");
+  }
+  if (x[1] % p.groups != 0 || w[0] % p.groups != 0 || w[1] * p.groups != x[1]) {
+    return InvalidArgument("Conv2d: input ", ShapeToString(x), " and weight ", ShapeToString(w),
+                           " do not agree with groups = ", p.groups);
+  }
+  const int64_t oh =
+      internal::PooledSize(x[2], w[2], p.stride_h, p.pad_top, p.pad_bottom, p.dilation_h, false);
+  const int64_t ow =
+      internal::PooledSize(x[3], w[3], p.stride_w, p.pad_left, p.pad_right, p.dilation_w, false);
+  if (oh <= 0 || ow <= 0) {
+    return InvalidArgument("Conv2d: kernel of weight ", ShapeToString(w),
+                           " (with dilation) is larger than the padded input ", ShapeToString(x));
+  }
+  return Shape{x[0], w[0], oh, ow};
+}
+
+Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+              Tensor& y, ThreadPool& pool) {
+  if (!x.defined() || !w.defined() || !y.defined() || (bias && !bias->defined())) {
+    return InvalidArgument("Conv2d: undefined tensor");
+  }
+  if (x.dtype() != DType::kFloat32 || w.dtype() != DType::kFloat32 ||
+      y.dtype() != DType::kFloat32 || (bias && bias->dtype() != DType::kFloat32)) {
+    return InvalidArgument("Conv2d: all tensors must be float32 (input ", DTypeName(x.dtype()),
+                           ", weight ", DTypeName(w.dtype()), ", output ", DTypeName(y.dtype()),
+                           ")");
+  }
+  MLOS_ASSIGN_OR_RETURN(Shape shape, Conv2dShape(x.shape(), w.shape(), p));
+  if (bias && bias->shape() != Shape{w.dim(0)}) {
+    return InvalidArgument("Conv2d: bias ", ShapeToString(bias->shape()), " for weight ",
+                           ShapeToString(w.shape()), " (expected [", w.dim(0), "])");
+  }
+  if (y.shape() != shape) {
+    return InvalidArgument("Conv2d: output ", ShapeToString(y.shape()), " for input ",
+                           ShapeToString(x.shape()), " and weight ", ShapeToString(w.shape()),
+                           " (expected ", ShapeToString(shape), ")");
+  }
+  if (y.numel() == 0) return Status::OK();
+  MLOS_ASSIGN_OR_RETURN(Tensor xc, x.Contiguous());
+  MLOS_ASSIGN_OR_RETURN(Tensor wc, w.Contiguous());
+  Tensor bc;
+  if (bias) {
+    MLOS_ASSIGN_OR_RETURN(bc, bias->Contiguous());
+  }
+  ConvGeom g{x.dim(0),           x.dim(1), x.dim(2), x.dim(3), w.dim(0),
+             w.dim(2),           w.dim(3), shape[2], shape[3], x.dim(1) / p.groups,
+             w.dim(0) / p.groups};
+  const float* xp = static_cast<const float*>(xc.raw_data());
+  const float* wp = static_cast<const float*>(wc.raw_data());
+  const float* bp = bias ? static_cast<const float*>(bc.raw_data()) : nullptr;
+  const int64_t plane = g.oh * g.ow;
+
+  auto run = [&](Tensor& out) -> Status {
+    float* yp = static_cast<float*>(out.raw_data());
+    if (g.cg == 1 && g.mg == 1) {  // depthwise
+      internal::DepthwiseConv2d(xp, wp, bp, g.n, g.c, g.h, g.w, g.kh, g.kw, g.oh, g.ow, p, yp,
+                                pool);
+      ActivatePlanes(p.activation, yp, g.n * g.m, plane, pool);
+      return Status::OK();
+    }
+    FillBias(yp, bp, g.n * g.m, g.m, plane);
+    const bool pointwise = g.kh == 1 && g.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                           p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
+                           p.pad_right == 0;
+    std::vector<float> col;
+    const int64_t k = g.cg * g.kh * g.kw;
+    if (!pointwise) col.resize(static_cast<size_t>(k * plane));
+    for (int64_t n = 0; n < g.n; ++n) {
+      for (int64_t grp = 0; grp < p.groups; ++grp) {
+        const float* xg = xp + (n * g.c + grp * g.cg) * g.h * g.w;
+        const float* b = xg;
+        if (!pointwise) {
+          Im2Col(xg, g, p, col.data(), pool);
+          b = col.data();
+        }
+        GemmArgs args;
+        args.m = g.mg;
+        args.n = plane;
+        args.k = k;
+        args.a = wp + grp * g.mg * k;
+        args.lda = k;
+        args.b = b;
+        args.ldb = plane;
+        args.c = yp + (n * g.m + grp * g.mg) * plane;
+        args.ldc = plane;
+        args.beta = 1.f;
+        Sgemm(args, pool);
+      }
+      ActivatePlanes(p.activation, yp + n * g.m * plane, g.m, plane, pool);
+    }
+    return Status::OK();
+  };
+  if (y.is_contiguous()) return run(y);
+  MLOS_ASSIGN_OR_RETURN(Tensor tmp, Tensor::Empty(DType::kFloat32, y.shape()));
+  MLOS_RETURN_IF_ERROR(run(tmp));
+  return y.CopyFrom(tmp);
+}
+
+}  // namespace mlos::kernels

@@ -1,0 +1,45 @@
+// Helpers shared by convolution and pooling: output sizes, the range of output columns whose
+// input tap is inside the image, and the direct depthwise convolution. Internal to the CPU
+// kernels; pure functions over caller-owned buffers.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/cpu/nn.h"
+#include "mlos/thread_pool.h"
+
+namespace mlos::kernels::internal {
+
+// Output length along one axis: floor (or ceil) of (in + pads - dil*(k-1) - 1) / stride + 1.
+// In ceil mode the last window must start inside the input or the leading pad (PyTorch/ONNX
+// rule). Returns 0 when the kernel does not fit in the padded input.
+inline int64_t PooledSize(int64_t in, int64_t k, int64_t stride, int64_t pad0, int64_t pad1,
+                          int64_t dil, bool ceil_mode) {
+  const int64_t span = in + pad0 + pad1 - dil * (k - 1) - 1;
+  if (span < 0) return 0;
+  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad0) --out;
+  return out;
+}
+
+struct Span1D {
+  int64_t begin, end;
+};
+
+// Output positions o in [0, out) with 0 <= o * stride + offset < in.
+inline Span1D ValidOutputRange(int64_t offset, int64_t stride, int64_t in, int64_t out) {
+  // o >= ceil(-offset / stride) and o <= floor((in - 1 - offset) / stride).
+  int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int64_t hi = (in - 1 - offset) < 0 ? 0 : (in - 1 - offset) / stride + 1;
+  lo = std::min(lo, out);
+  hi = std::clamp(hi, lo, out);
+  return {lo, hi};
+}
+
+// Depthwise convolution (one input channel per output channel, groups == C == M), bias fused.
+void DepthwiseConv2d(const float* x, const float* w, const float* bias, int64_t n, int64_t c,
+                     int64_t h, int64_t wd, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                     const Conv2dParams& p, float* y, ThreadPool& pool);
+
+}  // namespace mlos::kernels::internal
