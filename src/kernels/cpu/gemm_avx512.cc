@@ -4,6 +4,7 @@
 // pragma after the standard headers (their inline functions stay baseline code) and before
 // anything that is instantiated here. Entered only after the run-time check (avx512f).
 #include <cstdint>
+#include <cstring>  // before the pragma: gemm_pack.h's only standard header
 
 #include "kernels/cpu/gemm_kernels.h"
 
