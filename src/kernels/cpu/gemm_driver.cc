@@ -243,6 +243,22 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
   const double work =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
+  if (g.n == 1 && g.m > 1 && g.ldc == 1 && g.bias == nullptr) {
+    // Matrix-vector product: C^T = B^T A^T turns it into a one-row GEMM that the small-m
+    // paths stream at memory speed (a packed 12x32 tile would waste 31 of its 32 columns).
+    StridedGemm t = g;
+    t.m = 1;
+    t.n = g.m;
+    t.a = g.b;
+    t.a_rs = 0;
+    t.a_cs = g.b_rs;
+    t.b = g.a;
+    t.b_rs = g.a_cs;
+    t.b_cs = g.a_rs;
+    t.ldc = g.m;
+    if (UseSmallM(t, ks)) return RunSmallM(t, ks, tasks, pool);
+    if (UseSmallMDot(t, ks)) return RunSmallMDot(t, ks, tasks, pool);
+  }
   if (UseSmallM(g, ks)) {
     RunSmallM(g, ks, tasks, pool);
     return;

@@ -427,6 +427,9 @@ TEST(MatMul, OneDimensionalAndBroadcast) {
       {{2, 3, 0, 7}, {7, 5}},
       {{4, 0}, {0, 5}},
       {{40, 70}, {70, 50}},
+      {{700, 900}, {900}},
+      {{2, 300, 77}, {77}},
+      {{700, 900}, {900, 1}},
       {{3, 33, 65}, {3, 65, 17}},
   };
   for (const auto& [sa, sb] : cases) {
@@ -452,6 +455,12 @@ TEST(MatMul, StridedViews) {
   CheckMatMul(bcast, bt, pool, "broadcast rows");
   Tensor batch_b = *RandomTensor({1, 9, 4}, rng).BroadcastTo({3, 9, 4});
   CheckMatMul(at, batch_b, pool, "broadcast batch");
+  // Matrix-vector products with a transposed matrix and a strided vector.
+  Tensor big_t = *RandomTensor({900, 700}, rng).Permute(pb);  // [700, 900], column-major
+  CheckMatMul(big_t, RandomTensor({900}, rng), pool, "transposed matrix x vector");
+  Tensor vec_view = *RandomTensor({1800}, rng).Slice(0, 0, 1800, 2);  // stride 2
+  CheckMatMul(RandomTensor({700, 900}, rng), vec_view, pool, "matrix x strided vector");
+  CheckMatMul(big_t, vec_view, pool, "transposed matrix x strided vector");
   // A permuted output view.
   Tensor x = RandomTensor({2, 5, 9}, rng);
   Result<Shape> shape = MatMulShape(x.shape(), bt.shape());
