@@ -38,6 +38,18 @@ bool GetBoolParam(const rapidjson::Value& obj, const char* key) {
 Result<Tensor> TensorFromBinary(std::string_view bytes, DType dtype, const Shape& shape,
                                 const std::string& name) {
   MLOS_ASSIGN_OR_RETURN(int64_t n, NumElements(shape));
+  // Sizes are checked against the bytes actually sent before anything is allocated.
+  if (dtype == DType::kString) {
+    if (static_cast<uint64_t>(n) > bytes.size() / 4) {
+      return InvalidArgument("input '", name, "': ", bytes.size(), " bytes cannot hold ", n,
+                             " BYTES elements");
+    }
+  } else if (static_cast<uint64_t>(n) != bytes.size() / DTypeSize(dtype) ||
+             bytes.size() % DTypeSize(dtype) != 0) {
+    return InvalidArgument("input '", name, "': binary_data_size is ", bytes.size(),
+                           " bytes but shape ", ShapeToString(shape), " of ", KServeDatatype(dtype),
+                           " needs ", static_cast<uint64_t>(n) * DTypeSize(dtype));
+  }
   MLOS_ASSIGN_OR_RETURN(Tensor t, Tensor::Empty(dtype, shape));
   if (dtype == DType::kString) {
     std::string* out = static_cast<std::string*>(t.raw_data());

@@ -154,6 +154,9 @@ Result<Shape> SolveShape(const TensorInfo& declared, const Shape& nested, int64_
   for (int64_t x : d) {
     if (x < 0) {
       ++dynamic;
+    } else if (x > 0 && fixed > (int64_t{1} << 62) / x) {
+      return InvalidArgument("input '", declared.name, "' declares an impossibly large shape ",
+                             ShapeToString(d));
     } else {
       fixed *= x;
     }

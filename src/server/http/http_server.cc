@@ -335,7 +335,17 @@ void HttpServer::Loop::ProcessInput(Conn* c) {
                                 "Content-Type, Authorization, Inference-Header-Content-Length");
       resp.headers.emplace_back("Access-Control-Max-Age", "600");
     } else {
-      handler_(req, &resp);
+      // Last line of defence: nothing below throws on purpose, but a request must never take
+      // the daemon down (std::bad_alloc on a huge body, a filesystem error, ...).
+      try {
+        handler_(req, &resp);
+      } catch (const std::exception& e) {
+        resp = HttpResponse();
+        resp.SetJson(500, ErrorJson(std::string("internal error: ") + e.what()));
+      } catch (...) {
+        resp = HttpResponse();
+        resp.SetJson(500, ErrorJson("internal error"));
+      }
     }
     ctx.head_request = req.method == "HEAD";
     ctx.http10 = req.version_minor == 0;
