@@ -126,6 +126,7 @@ Status Cast(const Tensor& x, Tensor& y, ThreadPool& pool) {
                            " does not match input shape ", ShapeToString(x.shape()));
   }
   if (x.numel() == 0) return Status::OK();
+  MLOS_RETURN_IF_ERROR(internal::CheckWritable(y, "cast"));
   const bool from_str = x.dtype() == DType::kString, to_str = y.dtype() == DType::kString;
   if (from_str || to_str) {
     return VisitDType(from_str ? y.dtype() : x.dtype(), [&](auto tag) -> Status {

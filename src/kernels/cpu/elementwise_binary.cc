@@ -115,6 +115,7 @@ Status Binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out, Thread
                            ShapeToString(*shape), ")");
   }
   if (out.numel() == 0) return Status::OK();
+  MLOS_RETURN_IF_ERROR(internal::CheckWritable(out, "binary"));
   internal::StridedLayout<3> L;
   MLOS_RETURN_IF_ERROR(internal::BuildLayout<3>(
       out.shape(),

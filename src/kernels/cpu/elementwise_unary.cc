@@ -109,6 +109,7 @@ Status Unary(UnaryOp op, const Tensor& x, Tensor& y, ThreadPool& pool) {
                            ShapeToString(x.shape()), ")");
   }
   if (x.numel() == 0) return Status::OK();
+  MLOS_RETURN_IF_ERROR(internal::CheckWritable(y, "unary"));
   internal::StridedLayout<2> L;
   MLOS_RETURN_IF_ERROR(internal::BuildLayout<2>(
       y.shape(),

@@ -3,6 +3,7 @@
 // use the AVX2 sum/max/min bodies. Floating types accumulate in double on the generic path.
 #include "kernels/cpu/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -158,6 +159,30 @@ bool ReduceF32Contiguous(ReduceOp op, const float* x, const ReduceGeometry& g, f
   return true;
 }
 
+// Float32 Sum/Mean where the kept axes form one contiguous run (e.g. reducing the leading axes
+// of [R, K]): whole input rows are added onto a block of outputs, so reads stay sequential
+// instead of striding through memory once per output.
+bool ReduceF32Rows(ReduceOp op, const float* x, const ReduceGeometry& g, float* y,
+                   ThreadPool& pool) {
+  if (op != ReduceOp::kSum && op != ReduceOp::kMean) return false;
+  if (g.kept_shape.size() != 1 || g.kept_strides[0] != 1 || g.out_n < 16) return false;
+  const float scale = op == ReduceOp::kMean ? 1.f / static_cast<float>(g.red_n) : 1.f;
+  auto body = [&](int64_t begin, int64_t end) {
+    float* acc = y + begin;
+    const int64_t len = end - begin;
+    std::fill(acc, acc + len, 0.f);
+    internal::ForEachReducedRun(g, 0, [&](int64_t off, int64_t n, int64_t s) {
+      for (int64_t i = 0; i < n; ++i) internal::AccumulateF32Avx2(x + off + i * s + begin, acc, len);
+    });
+    if (scale != 1.f) {
+      for (int64_t i = 0; i < len; ++i) acc[i] *= scale;
+    }
+  };
+  // Blocks of at least 1024 outputs keep each row segment a useful length.
+  pool.ParallelFor(g.out_n, std::max<int64_t>(1024, 32768 / std::max<int64_t>(g.red_n, 1)), body);
+  return true;
+}
+
 template <ReduceOp Op, typename T>
 void RunReduce(const Tensor& x, const ReduceGeometry& g, Tensor& y, ThreadPool& pool) {
   const T* xp = static_cast<const T*>(x.raw_data());
@@ -236,10 +261,12 @@ Status Reduce(ReduceOp op, const Tensor& x, std::span<const int64_t> axes, bool 
   std::vector<bool> reduced(static_cast<size_t>(x.rank()), axes.empty());
   for (int64_t a : axes) reduced[static_cast<size_t>(*NormalizeAxis(a, x.rank()))] = true;
   const ReduceGeometry g = internal::MakeReduceGeometry(x, reduced);
-  if (x.dtype() == DType::kFloat32 && g.red_n > 0 && KernelsUseAvx2() &&
-      ReduceF32Contiguous(op, static_cast<const float*>(x.raw_data()), g,
-                          static_cast<float*>(y.raw_data()), pool)) {
-    return Status::OK();
+  if (x.dtype() == DType::kFloat32 && g.red_n > 0 && KernelsUseAvx2()) {
+    const float* xp = static_cast<const float*>(x.raw_data());
+    float* yp = static_cast<float*>(y.raw_data());
+    if (ReduceF32Contiguous(op, xp, g, yp, pool) || ReduceF32Rows(op, xp, g, yp, pool)) {
+      return Status::OK();
+    }
   }
   switch (op) {
     case ReduceOp::kSum:

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "mlos/status.h"
 #include "mlos/tensor.h"
@@ -109,6 +110,18 @@ void ForEachSegment(const StridedLayout<N>& L, int64_t begin, int64_t end, Fn&& 
       idx[d] = 0;
     }
   }
+}
+
+// Outputs must not alias themselves: a stride-0 (broadcast) dimension of size > 1 would have
+// several threads write one element.
+inline Status CheckWritable(const Tensor& out, std::string_view op) {
+  for (int d = 0; d < out.rank(); ++d) {
+    if (out.dim(d) > 1 && out.strides()[static_cast<size_t>(d)] == 0) {
+      return InvalidArgument(op, ": output ", ShapeToString(out.shape()),
+                             " is a broadcast view (stride 0 on axis ", d, ")");
+    }
+  }
+  return Status::OK();
 }
 
 // Grain (elements per parallel chunk) for elementwise work of the given per-element cost.

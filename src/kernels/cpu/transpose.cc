@@ -117,6 +117,7 @@ Status Transpose(const Tensor& x, std::span<const int64_t> perm, Tensor& y, Thre
                            ")");
   }
   if (y.numel() == 0) return Status::OK();
+  MLOS_RETURN_IF_ERROR(internal::CheckWritable(y, "Transpose"));
   internal::StridedLayout<2> L;
   MLOS_RETURN_IF_ERROR(internal::BuildLayout<2>(
       y.shape(),

@@ -400,6 +400,11 @@ TEST_P(ElementwiseTest, ErrorsAreStatusNotCrash) {
   EXPECT_FALSE(Binary(static_cast<BinaryOp>(200), a, a, out, Pool()).ok());
   Tensor undefined;
   EXPECT_FALSE(Unary(UnaryOp::kExp, undefined, out, Pool()).ok());
+  // A broadcast view cannot be an output.
+  Tensor row = Tensor::Zeros(DType::kFloat32, {1, 3}).value();
+  Tensor bview = row.BroadcastTo({2, 3}).value();
+  EXPECT_FALSE(Binary(BinaryOp::kAdd, a, a, bview, Pool()).ok());
+  EXPECT_FALSE(Unary(UnaryOp::kExp, a, bview, Pool()).ok());
   Tensor s1 = Tensor::Empty(DType::kString, {2, 3}).value();
   EXPECT_FALSE(Unary(UnaryOp::kAbs, s1, s1, Pool()).ok());
   EXPECT_FALSE(Binary(BinaryOp::kAdd, s1, s1, s1, Pool()).ok());

@@ -140,6 +140,11 @@ TEST_P(ReduceTest, Float32FastPathsLargeRows) {
     CheckReduce(op, x, {}, false);
     Tensor one = RandomTensor(DType::kFloat32, {1}, rng, -3, 3);
     CheckReduce(op, one, {0}, false);
+    // Leading axes reduced onto a contiguous block of outputs (row accumulation).
+    Tensor x3 = RandomTensor(DType::kFloat32, {6, 7, 300}, rng, -3, 3);
+    CheckReduce(op, x3, {0}, false);
+    CheckReduce(op, x3, {0, 1}, true);
+    CheckReduce(op, x3, {0, 2}, false);
   }
 }
 
