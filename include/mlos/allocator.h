@@ -18,9 +18,9 @@ namespace mlos {
 inline constexpr size_t kTensorAlignment = 64;
 
 struct AllocatorStats {
-  size_t bytes_in_use = 0;      // handed out and not yet returned
+  size_t bytes_in_use = 0;  // handed out and not yet returned
   size_t peak_bytes_in_use = 0;
-  size_t bytes_cached = 0;      // held in free lists for reuse
+  size_t bytes_cached = 0;  // held in free lists for reuse
   uint64_t allocations = 0;
   uint64_t cache_hits = 0;
 };

@@ -52,9 +52,9 @@ constexpr bool IsNumeric(DType t) { return IsFloating(t) || IsInteger(t); }
 // C++ type -> DType.
 template <typename T>
 struct DTypeOf;
-#define MLOS_DTYPE_OF_(cpp, tag) \
-  template <>                    \
-  struct DTypeOf<cpp> {          \
+#define MLOS_DTYPE_OF_(cpp, tag)               \
+  template <>                                  \
+  struct DTypeOf<cpp> {                        \
     static constexpr DType value = DType::tag; \
   };
 MLOS_DTYPE_OF_(float, kFloat32)
@@ -81,20 +81,34 @@ inline constexpr DType kDTypeOf = DTypeOf<T>::value;
 template <typename Fn>
 decltype(auto) VisitDType(DType t, Fn&& fn) {
   switch (t) {
-    case DType::kFloat32: return fn(float{});
-    case DType::kFloat16: return fn(Float16{});
-    case DType::kBFloat16: return fn(BFloat16{});
-    case DType::kFloat64: return fn(double{});
-    case DType::kInt8: return fn(int8_t{});
-    case DType::kInt16: return fn(int16_t{});
-    case DType::kInt32: return fn(int32_t{});
-    case DType::kInt64: return fn(int64_t{});
-    case DType::kUInt8: return fn(uint8_t{});
-    case DType::kUInt16: return fn(uint16_t{});
-    case DType::kUInt32: return fn(uint32_t{});
-    case DType::kUInt64: return fn(uint64_t{});
-    case DType::kBool: return fn(bool{});
-    case DType::kString: break;
+    case DType::kFloat32:
+      return fn(float{});
+    case DType::kFloat16:
+      return fn(Float16{});
+    case DType::kBFloat16:
+      return fn(BFloat16{});
+    case DType::kFloat64:
+      return fn(double{});
+    case DType::kInt8:
+      return fn(int8_t{});
+    case DType::kInt16:
+      return fn(int16_t{});
+    case DType::kInt32:
+      return fn(int32_t{});
+    case DType::kInt64:
+      return fn(int64_t{});
+    case DType::kUInt8:
+      return fn(uint8_t{});
+    case DType::kUInt16:
+      return fn(uint16_t{});
+    case DType::kUInt32:
+      return fn(uint32_t{});
+    case DType::kUInt64:
+      return fn(uint64_t{});
+    case DType::kBool:
+      return fn(bool{});
+    case DType::kString:
+      break;
   }
   return fn(std::string{});
 }

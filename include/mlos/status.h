@@ -121,7 +121,7 @@ class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::decay_t<T>, Status>, "Result<Status> is not meaningful");
 
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     if (std::get<Status>(v_).ok()) {
       v_ = Status(StatusCode::kInternal, "Result constructed from an OK status without a value");
@@ -155,10 +155,10 @@ class [[nodiscard]] Result {
 #define MLOS_CONCAT_(a, b) MLOS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define MLOS_RETURN_IF_ERROR(expr)                    \
-  do {                                                \
-    ::mlos::Status mlos_status_ = (expr);             \
-    if (!mlos_status_.ok()) return mlos_status_;      \
+#define MLOS_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::mlos::Status mlos_status_ = (expr);        \
+    if (!mlos_status_.ok()) return mlos_status_; \
   } while (0)
 
 // `MLOS_ASSIGN_OR_RETURN(auto x, MakeX());` declares x from a Result or returns its Status.

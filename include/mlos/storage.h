@@ -31,8 +31,8 @@ class Storage {
   // Wraps memory owned elsewhere; `owner` (may be null) is kept alive as long as the storage.
   static std::shared_ptr<Storage> Wrap(void* data, size_t nbytes, std::shared_ptr<void> owner);
   // Views `nbytes` at `offset` of a shared-memory region; checked against the region's bounds.
-  static Result<std::shared_ptr<Storage>> FromShm(std::shared_ptr<ShmRegion> region,
-                                                  size_t offset, size_t nbytes);
+  static Result<std::shared_ptr<Storage>> FromShm(std::shared_ptr<ShmRegion> region, size_t offset,
+                                                  size_t nbytes);
 
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }

@@ -150,8 +150,8 @@ Tensor Tensor::Scalar(T value) {
 template <typename T>
 T Tensor::item() const {
   if (numel_ != 1) {
-    ThrowIfError(InvalidArgument("item() needs a one-element tensor, got shape ",
-                                 ShapeToString(shape_)));
+    ThrowIfError(
+        InvalidArgument("item() needs a one-element tensor, got shape ", ShapeToString(shape_)));
   }
   if (kDTypeOf<T> == dtype_) return *static_cast<const T*>(raw_data());
   if constexpr (std::is_arithmetic_v<T>) {

@@ -35,10 +35,10 @@ struct Alias {
   DType type;
 };
 constexpr Alias kAliases[] = {
-    {"float", DType::kFloat32},  {"fp32", DType::kFloat32},   {"half", DType::kFloat16},
-    {"fp16", DType::kFloat16},   {"bf16", DType::kBFloat16},  {"double", DType::kFloat64},
-    {"fp64", DType::kFloat64},   {"bytes", DType::kString},   {"str", DType::kString},
-    {"boolean", DType::kBool},   {"long", DType::kInt64},     {"int", DType::kInt32},
+    {"float", DType::kFloat32}, {"fp32", DType::kFloat32},  {"half", DType::kFloat16},
+    {"fp16", DType::kFloat16},  {"bf16", DType::kBFloat16}, {"double", DType::kFloat64},
+    {"fp64", DType::kFloat64},  {"bytes", DType::kString},  {"str", DType::kString},
+    {"boolean", DType::kBool},  {"long", DType::kInt64},    {"int", DType::kInt32},
 };
 
 }  // namespace

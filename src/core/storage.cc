@@ -14,8 +14,8 @@ Storage::~Storage() {
   if (allocator_ != nullptr) allocator_->Deallocate(data_, nbytes_);
 }
 
-Result<std::shared_ptr<Storage>> Storage::Allocate(size_t nbytes, DType dtype,
-                                                   Allocator& allocator, bool zero) {
+Result<std::shared_ptr<Storage>> Storage::Allocate(size_t nbytes, DType dtype, Allocator& allocator,
+                                                   bool zero) {
   std::shared_ptr<Storage> s(new Storage());
   s->nbytes_ = nbytes;
   s->data_ = allocator.Allocate(nbytes == 0 ? 1 : nbytes);
@@ -42,8 +42,8 @@ std::shared_ptr<Storage> Storage::Wrap(void* data, size_t nbytes, std::shared_pt
   return s;
 }
 
-Result<std::shared_ptr<Storage>> Storage::FromShm(std::shared_ptr<ShmRegion> region,
-                                                  size_t offset, size_t nbytes) {
+Result<std::shared_ptr<Storage>> Storage::FromShm(std::shared_ptr<ShmRegion> region, size_t offset,
+                                                  size_t nbytes) {
   if (!region) return InvalidArgument("null shared-memory region");
   MLOS_RETURN_IF_ERROR(region->CheckRange(offset, nbytes));
   std::shared_ptr<Storage> s(new Storage());

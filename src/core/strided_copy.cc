@@ -52,11 +52,16 @@ void CopyStrided(const Tensor& src, const Tensor& dst) {
   if (src.numel() == 0) return;
   if (src.dtype() == DType::kString) return CopyTyped<std::string>(src, dst);
   switch (DTypeSize(src.dtype())) {
-    case 1: return CopyTyped<uint8_t>(src, dst);
-    case 2: return CopyTyped<uint16_t>(src, dst);
-    case 4: return CopyTyped<uint32_t>(src, dst);
-    case 8: return CopyTyped<uint64_t>(src, dst);
-    default: break;
+    case 1:
+      return CopyTyped<uint8_t>(src, dst);
+    case 2:
+      return CopyTyped<uint16_t>(src, dst);
+    case 4:
+      return CopyTyped<uint32_t>(src, dst);
+    case 8:
+      return CopyTyped<uint64_t>(src, dst);
+    default:
+      break;
   }
 }
 

@@ -95,8 +95,7 @@ Result<Tensor> Tensor::FromStorage(std::shared_ptr<Storage> storage, DType dtype
   if (!storage) return InvalidArgument("null storage");
   if (strides.empty() && !shape.empty()) strides = ContiguousStrides(shape);
   if (strides.size() != shape.size()) {
-    return InvalidArgument("strides of rank ", strides.size(), " for shape ",
-                           ShapeToString(shape));
+    return InvalidArgument("strides of rank ", strides.size(), " for shape ", ShapeToString(shape));
   }
   MLOS_ASSIGN_OR_RETURN(int64_t n, NumElements(shape));
   if (offset < 0) return OutOfRange("negative storage offset ", offset);
@@ -104,8 +103,10 @@ Result<Tensor> Tensor::FromStorage(std::shared_ptr<Storage> storage, DType dtype
   int64_t lo = offset, hi = offset;
   if (n > 0) {
     for (size_t i = 0; i < shape.size(); ++i) {
-      if (strides[i] < 0) lo += strides[i] * (shape[i] - 1);
-      else hi += strides[i] * (shape[i] - 1);
+      if (strides[i] < 0)
+        lo += strides[i] * (shape[i] - 1);
+      else
+        hi += strides[i] * (shape[i] - 1);
     }
     size_t elem = DTypeSize(dtype);
     if (lo < 0 || static_cast<uint64_t>(hi + 1) > storage->nbytes() / elem) {
@@ -152,8 +153,8 @@ Result<Tensor> Tensor::Reshape(Shape shape) const {
   }
   if (infer >= 0) {
     if (known == 0 || numel_ % known != 0) {
-      return InvalidArgument("reshape: cannot infer -1 in ", ShapeToString(shape), " for ",
-                             numel_, " elements");
+      return InvalidArgument("reshape: cannot infer -1 in ", ShapeToString(shape), " for ", numel_,
+                             " elements");
     }
     shape[static_cast<size_t>(infer)] = numel_ / known;
   }
@@ -177,7 +178,8 @@ Result<Tensor> Tensor::Permute(std::span<const int64_t> perm) const {
   Tensor t = *this;
   for (size_t i = 0; i < perm.size(); ++i) {
     MLOS_ASSIGN_OR_RETURN(int axis, NormalizeAxis(perm[i], rank()));
-    if (seen[static_cast<size_t>(axis)]) return InvalidArgument("permute: axis ", axis, " repeated");
+    if (seen[static_cast<size_t>(axis)])
+      return InvalidArgument("permute: axis ", axis, " repeated");
     seen[static_cast<size_t>(axis)] = true;
     t.shape_[i] = shape_[static_cast<size_t>(axis)];
     t.strides_[i] = strides_[static_cast<size_t>(axis)];
@@ -250,8 +252,8 @@ int64_t Tensor::ElementOffset(std::span<const int64_t> index) const {
   for (size_t i = 0; i < index.size(); ++i) {
     int64_t v = index[i];
     if (v < 0 || v >= shape_[i]) {
-      ThrowIfError(OutOfRange("index ", v, " is out of range for axis ", i, " of size ",
-                              shape_[i], " (shape ", ShapeToString(shape_), ")"));
+      ThrowIfError(OutOfRange("index ", v, " is out of range for axis ", i, " of size ", shape_[i],
+                              " (shape ", ShapeToString(shape_), ")"));
     }
     off += v * strides_[i];
   }
@@ -259,8 +261,8 @@ int64_t Tensor::ElementOffset(std::span<const int64_t> index) const {
 }
 
 void Tensor::ThrowDTypeMismatch(DType asked) const {
-  throw KernelError(InvalidArgument("tensor has dtype ", DTypeName(dtype_), ", accessed as ",
-                                    DTypeName(asked)));
+  throw KernelError(
+      InvalidArgument("tensor has dtype ", DTypeName(dtype_), ", accessed as ", DTypeName(asked)));
 }
 
 double Tensor::GetAsDouble(int64_t flat_index) const {

@@ -110,8 +110,7 @@ TEST(KernelApiTest, MemoryBuffers) {
   Tensor s = shm.as_tensor(DType::kFloat32, {4}, 64);
   s.at<float>({0}) = 2.f;
   EXPECT_EQ(static_cast<float*>(shm.data())[16], 2.f);
-  EXPECT_EQ(CodeOf([&] { shm.as_tensor(DType::kFloat32, {4}, 2); }),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf([&] { shm.as_tensor(DType::kFloat32, {4}, 2); }), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
