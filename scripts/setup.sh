@@ -15,6 +15,8 @@ PACKAGES=(
   # python bindings, integration tests, test-model generation
   python3-dev pybind11-dev python3-numpy python3-pytest python3-requests
   python3-torch python3-torchvision python3-onnx python3-sklearn
+  # PyTorch integration (torch plugin, training sessions)
+  libtorch-dev
 )
 
 missing=()
