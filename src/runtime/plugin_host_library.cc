@@ -257,7 +257,20 @@ PluginInstance::~PluginInstance() {
     if (!s.ok()) HostLog(services_.get(), SMI_LOG_WARNING, info_.id, s.message());
   }
   if (dl_ != nullptr) dlclose(dl_);
-  if (memfd_ >= 0) close(memfd_);
+  if (memfd_ >= 0) {
+    // glibc matches loaded libraries by name first. If this copy is still loaded (something
+    // else holds it), closing the memfd would let a later copy reuse "/proc/self/fd/N" and get
+    // this stale library back; keep the descriptor, and so the name, in that case.
+    const std::string name = StrCat("/proc/self/fd/", memfd_);
+    void* still = dl_ != nullptr ? dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD) : nullptr;
+    if (still != nullptr) {
+      dlclose(still);
+      HostLog(services_.get(), SMI_LOG_DEBUG, info_.id,
+              "plugin copy still loaded after close; keeping its memfd");
+    } else {
+      close(memfd_);
+    }
+  }
 }
 
 bool PluginInstance::Supports(const std::string& framework) const {

@@ -59,7 +59,8 @@ TEST(PythonPlugin, NumpyTensorsBothWays) {
   EXPECT_EQ(m->inputs()[0].shape, (Shape{-1, -1}));
   std::vector<NamedTensor> outs;
   Tensor x = Tensor::FromVector<float>({2, 2}, {0, 0, 1, 3}).value();
-  ASSERT_TRUE(m->Infer({{"logits", x}}, &outs).ok());
+  Status st = m->Infer({{"logits", x}}, &outs);
+  ASSERT_TRUE(st.ok()) << st.ToString();
   ASSERT_EQ(outs.size(), 1u);
   EXPECT_EQ(outs[0].first, "probs");
   EXPECT_EQ(outs[0].second.shape(), (Shape{2, 2}));
