@@ -2,6 +2,7 @@
 // into clean request errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "plugin_test_util.h"
@@ -136,6 +137,16 @@ mlos_smi.register_plugin(Broken())
   ASSERT_TRUE(e->InferRaw("both", &out).ok());
   EXPECT_EQ(out, "both");
   EXPECT_EQ(m->InferRaw("x", &out).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PythonPlugin, PluginDirectoriesLoadScriptsToo) {
+  ThreadPool pool(1);
+  auto host = PyHost(&pool);
+  ASSERT_TRUE(host->LoadPluginDirectory(SourcePath("examples/plugins/python")).ok());
+  std::vector<std::string> ids;
+  for (const auto& p : host->ListPlugins()) ids.push_back(p.id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"my_ml_plugin", "numpy_plugin"}));
 }
 
 }  // namespace
