@@ -172,7 +172,8 @@ bool ReduceF32Rows(ReduceOp op, const float* x, const ReduceGeometry& g, float* 
     const int64_t len = end - begin;
     std::fill(acc, acc + len, 0.f);
     internal::ForEachReducedRun(g, 0, [&](int64_t off, int64_t n, int64_t s) {
-      for (int64_t i = 0; i < n; ++i) internal::AccumulateF32Avx2(x + off + i * s + begin, acc, len);
+      for (int64_t i = 0; i < n; ++i)
+        internal::AccumulateF32Avx2(x + off + i * s + begin, acc, len);
     });
     if (scale != 1.f) {
       for (int64_t i = 0; i < len; ++i) acc[i] *= scale;
