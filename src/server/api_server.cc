@@ -413,13 +413,15 @@ void ApiServer::RegisterPlugin(const HttpRequest& req, HttpResponse* resp) {
                           {"version", &version},
                           {"path", &path},
                           {"library_path", &path},
+                          {"endpoint", &path},  // issue 5: "file:///abs/path/libx.so"
                           {"plugin_id", &id}}) {
     st = GetOptionalString(doc, key, out);
     if (!st.ok()) return SetError(resp, st);
   }
   if (path.empty()) {
     return SetError(resp, 400,
-                    "'path' (the plugin's shared library or .py file, absolute) is required");
+                    "'endpoint' or 'path' (file:// + the plugin's shared library or .py file, "
+                    "absolute) is required");
   }
   if (!plugins_) return SetError(resp, 503, "the plugin host is not available");
   Result<runtime::PluginInfo> info = plugins_->RegisterPlugin(id, name, version, path);

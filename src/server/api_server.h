@@ -63,6 +63,8 @@ class ApiServer {
   void GetModel(std::string_view id, http::HttpResponse* resp);
   void DeleteModel(std::string_view id, http::HttpResponse* resp);
   void Inference(std::string_view id, const http::HttpRequest& req, http::HttpResponse* resp);
+  void RawInference(runtime::ModelEntry& e, runtime::LoadedModel& model,
+                    const http::HttpRequest& req, http::HttpResponse* resp);
 
   // kserve_routes.cc
   runtime::Route KServe(const http::HttpRequest& req, std::string_view rest,

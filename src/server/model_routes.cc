@@ -234,6 +234,69 @@ static Status InputsFromJson(const rapidjson::Value& obj, const std::vector<Tens
   return Status::OK();
 }
 
+// A plugin with only the seed's byte-level entry: the request body goes to it untouched and its
+// reply comes back as "outputs" (a JSON object as is; other JSON or text under "output") and, as
+// MLOS Core clients read it, "output".
+void ApiServer::RawInference(ModelEntry& e, runtime::LoadedModel& model, const HttpRequest& req,
+                             HttpResponse* resp) {
+  runtime::ModelStats& stats = e.stats();
+  int64_t start_us = runtime::MonotonicMicros();
+  int64_t queue_us = start_us - req.received_us;
+  std::string out;
+  runtime::InferenceTiming timing;
+  Status st = model.InferRaw(req.body, &out, &timing);
+  int64_t infer_us = runtime::MonotonicMicros() - start_us;
+  if (!st.ok()) {
+    stats.failures.fetch_add(1, std::memory_order_relaxed);
+    return SetError(resp, st);
+  }
+  int64_t plugin_us = timing.plugin_us > 0 ? timing.plugin_us : infer_us;
+  rapidjson::Document parsed;
+  bool is_json = ParseJson(out, &parsed).ok();
+  auto write_value = [&](JsonWriter* w) {
+    if (is_json) {
+      parsed.Accept(*w);
+    } else {
+      WriteString(out, w);
+    }
+  };
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("model_id");
+  WriteString(e.id(), &w);
+  w.Key("inference_time_us");
+  w.Int64(plugin_us);
+  w.Key("queue_time_us");
+  w.Int64(queue_us);
+  w.Key("output_size");
+  w.Uint64(out.size());
+  w.Key("outputs");
+  if (is_json && parsed.IsObject()) {
+    parsed.Accept(w);
+  } else {
+    w.StartObject();
+    w.Key("output");
+    write_value(&w);
+    w.EndObject();
+  }
+  w.Key("output");
+  if (is_json && parsed.IsObject() && parsed.MemberCount() == 1) {
+    parsed.MemberBegin()->value.Accept(w);
+  } else {
+    write_value(&w);
+  }
+  w.EndObject();
+  resp->SetJson(200, std::string(sb.GetString(), sb.GetSize()));
+  int64_t server_us = runtime::MonotonicMicros() - req.received_us;
+  stats.latency.Observe(server_us);
+  stats.queue.Observe(queue_us);
+  stats.plugin.Observe(plugin_us);
+  stats.overhead.Observe(server_us - plugin_us);
+}
+
 void ApiServer::Inference(std::string_view id, const HttpRequest& req, HttpResponse* resp) {
   std::shared_ptr<ModelEntry> e = models_->Find(id);
   if (!e) return SetError(resp, 404, "model '" + std::string(id) + "' is not registered");
@@ -251,6 +314,9 @@ void ApiServer::Inference(std::string_view id, const HttpRequest& req, HttpRespo
                     "model '" + e->id() + "' is not ready (state " +
                         std::string(runtime::ModelStateName(e->state())) +
                         (err.empty() ? "" : ": " + err) + ")");
+  }
+  if ((!model->has_tensor_inference() || model->inputs().empty()) && model->has_raw_inference()) {
+    return RawInference(*e, *model, req, resp);
   }
   rapidjson::Document doc;
   Status st = ParseJson(req.body, &doc);
