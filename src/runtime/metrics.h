@@ -27,7 +27,7 @@ class Histogram {
   // Appends `<name>_bucket{labels,le="..."}`, `_sum`, `_count` lines, in seconds.
   void Render(std::string_view name, std::string_view labels, std::string* out) const;
 
-  static std::span<const double> LatencyBounds();   // 50us .. 60s
+  static std::span<const double> LatencyBounds();   // 5us .. 60s
   static std::span<const double> OverheadBounds();  // 2us .. 10ms, fine below 200us
 
  private:
