@@ -249,3 +249,13 @@ def test_graceful_shutdown_finishes_in_flight(daemon_factory):
     data = s.recv(65536)
     assert data.startswith(b"HTTP/1.1 400"), data
     assert d.proc.wait(timeout=20) == 0
+
+
+def test_port_in_use_is_an_error(daemon, tmp_path):
+    import subprocess
+    from conftest import BINARY
+    p = subprocess.run([BINARY, "--http-port", str(daemon.port), "--data-dir",
+                        str(tmp_path / "d2"), "--no-grpc", "--no-ipc"],
+                       capture_output=True, timeout=30)
+    assert p.returncode == 1
+    assert b"cannot listen" in p.stderr

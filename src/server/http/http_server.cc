@@ -504,6 +504,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   threads = std::clamp(threads, 1, 64);
   std::unique_ptr<HttpServer> server(new HttpServer());
   int port = options.port;
+  if (port != 0) {
+    // SO_REUSEPORT would let us share a port with another daemon of the same user and split its
+    // traffic; a plain bind first makes "address in use" an error as users expect.
+    Result<int> probe = OpenListener(options.host, port, /*reuse_port=*/false);
+    if (!probe.ok()) return probe.status();
+    close(*probe);
+  }
   std::vector<int> fds;
   for (int i = 0; i < threads; ++i) {
     Result<int> fd = OpenListener(options.host, port, /*reuse_port=*/true);
