@@ -25,6 +25,10 @@ std::vector<float> Node::GetFloats(const std::string& key, std::vector<float> df
   const Attribute* a = attr(key);
   return a && a->type == Attribute::Type::kFloats ? a->floats : dflt;
 }
+std::vector<std::string> Node::GetAttrStrings(const std::string& key) const {
+  const Attribute* a = attr(key);
+  return a && a->type == Attribute::Type::kStrings ? a->strings : std::vector<std::string>{};
+}
 std::string Node::Describe() const {
   std::string d = "node '" + name + "' (" + (domain.empty() ? "" : domain + "::") + op_type + ")";
   return d;

@@ -81,6 +81,7 @@ struct Node {
   std::string GetString(const std::string& key, const std::string& dflt) const;
   std::vector<int64_t> GetInts(const std::string& key, std::vector<int64_t> dflt = {}) const;
   std::vector<float> GetFloats(const std::string& key, std::vector<float> dflt = {}) const;
+  std::vector<std::string> GetAttrStrings(const std::string& key) const;
   // "node 'name' (Op)": used to prefix every error about this node.
   std::string Describe() const;
 };

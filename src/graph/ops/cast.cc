@@ -42,17 +42,14 @@ D ConvertOne(S s) {
   }
 }
 
+// Shortest round-trip text, as numpy prints (float32 values round-trip as float32).
 std::string NumberToString(double v, bool is_float) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "INF" : "-INF";
-  std::ostringstream os;
-  if (is_float) {
-    os.precision(9);
-  } else {
-    os.precision(17);
-  }
-  os << v;
-  return os.str();
+  char buf[64];
+  auto r = is_float ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v))
+                    : std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "graph/ops/fused_activation.h"
 #include "graph/ops/op_util.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/nn.h"
 
 namespace mlos::graph::ops {
 namespace {
@@ -331,6 +332,25 @@ Status ConvCompute(OpContext& ctx) {
   out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
   MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, x->dtype(), out_shape));
   kernels::ActivationParams act = FusedActivation(ctx.node());
+  if (x->dtype() == DType::kFloat32 && g.nsp == 2) {
+    // The shared 2-D kernel (direct depthwise, pointwise GEMM, im2col + GEMM).
+    kernels::Conv2dParams p;
+    p.stride_h = g.stride[0];
+    p.stride_w = g.stride[1];
+    p.pad_top = g.pad_b[0];
+    p.pad_left = g.pad_b[1];
+    p.pad_bottom = g.pad_e[0];
+    p.pad_right = g.pad_e[1];
+    p.dilation_h = g.dil[0];
+    p.dilation_w = g.dil[1];
+    p.groups = groups;
+    p.activation = act;
+    auto ks = kernels::Conv2dShape(x->shape(), w->shape(), p);
+    if (ks.ok() && *ks == out_shape) {
+      Status st = kernels::Conv2d(*x, *w, b, p, y, ctx.pool());
+      if (st.ok()) return st;
+    }
+  }
   if (x->dtype() == DType::kFloat32) {
     MLOS_ASSIGN_OR_RETURN(Tensor xc, x->Contiguous());
     MLOS_ASSIGN_OR_RETURN(Tensor wc, w->Contiguous());

@@ -144,15 +144,15 @@ Status ArithCompute(OpContext& ctx) {
   }
   if (a->dtype() != b->dtype()) {
     if constexpr (op == Bin::kPow) {
-      // Pow allows a different exponent type: compute in double, output the base's type.
+      // Pow allows a different exponent type: the exponent goes through double, the result
+      // has the base's type.
+      MLOS_ASSIGN_OR_RETURN(Tensor bd, Tensor::Empty(DType::kFloat64, b->shape()));
+      for (int64_t i = 0; i < b->numel(); ++i)
+        static_cast<double*>(bd.raw_data())[i] = b->GetAsDouble(i);
       return DispatchNumeric(a->dtype(), ctx, [&](auto ta) -> Status {
         using A = decltype(ta);
-        return DispatchNumeric(b->dtype(), ctx, [&](auto tb) -> Status {
-          using B = decltype(tb);
-          return BroadcastBinary<A, B, A>(ctx, *a, *b, a->dtype(), 0, [](A x, B y) {
-            return FromCalc<A>(static_cast<CalcT<A>>(
-                std::pow(static_cast<double>(ToF(x)), static_cast<double>(ToF(y)))));
-          });
+        return BroadcastBinary<A, double, A>(ctx, *a, bd, a->dtype(), 0, [](A x, double y) {
+          return FromCalc<A>(static_cast<CalcT<A>>(std::pow(static_cast<double>(ToF(x)), y)));
         });
       });
     }
@@ -638,6 +638,7 @@ MLOS_REGISTER_OPS(elementwise) {
   r.Add("Shrink", ShrinkCompute);
   r.Add("Mish", MishCompute);
   r.Add("Gelu", GeluCompute, 1, "com.microsoft");
+  r.Add("Gelu", GeluCompute, 1, "mlos");
   r.Add("IsNaN", IsNaNCompute);
   r.Add("IsInf", IsInfCompute);
   r.Add("Clip", ClipCompute);

@@ -1,5 +1,6 @@
 // MatMul and Gemm. Float32 goes to the shared GEMM kernel (bias and activation fused in its
 // epilogue); other dtypes use a plain loop (they only appear in conformance tests).
+#include "graph/ops/fused_activation.h"
 #include "graph/ops/op_util.h"
 #include "kernels/cpu/gemm.h"
 
@@ -105,7 +106,7 @@ Status GemmCompute(OpContext& ctx) {
     g.c = static_cast<float*>(out.raw_data());
     g.ldc = nn;
     g.alpha = alpha;
-    Tensor bias;
+    g.activation = FusedActivation(n);
     if (cview.defined()) {
       // A per-column bias rides in the epilogue; anything else is copied in first.
       if (cview.strides()[0] == 0 && (cview.strides()[1] == 1 || nn == 1) && beta == 1.f) {
@@ -151,10 +152,60 @@ Status GemmCompute(OpContext& ctx) {
   });
 }
 
+// mlos::FusedMatMul(A [..., K], W [K, N] constant, bias [N] optional) with an activation
+// epilogue: MatMul + Add (+ activation) from the fusion pass, one GEMM over all rows of A.
+Status FusedMatMulCompute(OpContext& ctx) {
+  MLOS_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequireTensor(0));
+  MLOS_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequireTensor(1));
+  if (a->dtype() != DType::kFloat32 || w->dtype() != DType::kFloat32 || w->rank() != 2 ||
+      a->rank() < 1) {
+    return ctx.Error("needs float32 A of rank >= 1 and a 2-D W");
+  }
+  const int64_t k = w->shape()[0], n = w->shape()[1];
+  if (a->shape().back() != k) {
+    return ctx.Error("inner dimensions differ: " + ShapeToString(a->shape()) + " x " +
+                     ShapeToString(w->shape()));
+  }
+  Shape out_shape = a->shape();
+  out_shape.back() = n;
+  MLOS_ASSIGN_OR_RETURN(Tensor out, ctx.Output(0, DType::kFloat32, out_shape));
+  MLOS_ASSIGN_OR_RETURN(Tensor ac, a->Contiguous());
+  MLOS_ASSIGN_OR_RETURN(Tensor wc, w->Contiguous());
+  int64_t m = 1;
+  for (int i = 0; i + 1 < a->rank(); ++i) m *= a->shape()[i];
+  kernels::GemmArgs g;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = static_cast<const float*>(ac.raw_data());
+  g.lda = k;
+  g.b = static_cast<const float*>(wc.raw_data());
+  g.ldb = n;
+  g.c = static_cast<float*>(out.raw_data());
+  g.ldc = n;
+  Tensor bc;
+  if (ctx.has_input(2)) {
+    MLOS_ASSIGN_OR_RETURN(bc, ctx.input(2).Contiguous());
+    if (bc.numel() != n) return ctx.Error("bias must have N elements");
+    g.bias = static_cast<const float*>(bc.raw_data());
+  }
+  g.activation = FusedActivation(ctx.node());
+  if (m == 0 || n == 0) return Status::OK();
+  if (k == 0) {
+    float* o = static_cast<float*>(out.raw_data());
+    for (int64_t i = 0; i < m * n; ++i) o[i] = g.bias ? g.bias[i % n] : 0.f;
+    kernels::ApplyActivation(g.activation, o, m * n);
+    return Status::OK();
+  }
+  kernels::Sgemm(g, ctx.pool());
+  return Status::OK();
+}
+
 }  // namespace
 }  // namespace mlos::graph::ops
 
 MLOS_REGISTER_OPS(matmul) {
+  r.Add("FusedMatMul", mlos::graph::ops::FusedMatMulCompute, 1, "mlos");
   using namespace mlos::graph::ops;  // NOLINT
   r.Add("MatMul", MatMulCompute);
   r.Add("Gemm", GemmCompute);

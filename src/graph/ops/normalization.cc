@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "graph/ops/op_util.h"
+#include "kernels/cpu/nn.h"
 
 namespace mlos::graph::ops {
 namespace {
@@ -38,6 +39,13 @@ Status SoftmaxCompute(OpContext& ctx) {
     sp.n = 1;
     for (int i = axis; i < rank; ++i) sp.n *= x.shape()[i];
     sp.inner = 1;
+  }
+  if (kind != SoftKind::kHardmax && x.dtype() == DType::kFloat32 &&
+      (ctx.opset() >= 13 || axis == rank - 1)) {
+    MLOS_ASSIGN_OR_RETURN(Tensor out, ctx.Output(0, x.dtype(), x.shape()));
+    if (kernels::Softmax(x, axis, out, ctx.pool(), kind == SoftKind::kLogSoftmax).ok()) {
+      return Status::OK();
+    }
   }
   return DispatchFloat(x.dtype(), ctx, [&](auto tag) -> Status {
     using T = decltype(tag);
@@ -141,6 +149,41 @@ Status BatchNormCompute(OpContext& ctx) {
     return v;
   };
   auto scale = param(1), bias = param(2), mean = param(3), var = param(4);
+  if (ctx.node().GetInt("training_mode", 0) != 0) {
+    // Batch statistics (population variance); running statistics go to outputs 1 and 2.
+    const double momentum = ctx.node().GetFloat("momentum", 0.9f);
+    std::vector<double> bm(static_cast<size_t>(c), 0.0), bv(static_cast<size_t>(c), 0.0);
+    const double cnt = static_cast<double>(n * inner);
+    for (int64_t b = 0; b < n; ++b) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        for (int64_t i = 0; i < inner; ++i) bm[ch] += x.GetAsDouble((b * c + ch) * inner + i);
+      }
+    }
+    for (auto& m : bm) m /= cnt;
+    for (int64_t b = 0; b < n; ++b) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        for (int64_t i = 0; i < inner; ++i) {
+          double d = x.GetAsDouble((b * c + ch) * inner + i) - bm[ch];
+          bv[ch] += d * d;
+        }
+      }
+    }
+    for (auto& v : bv) v /= cnt;
+    for (int o = 1; o <= 2; ++o) {
+      if (!ctx.has_output(o)) continue;
+      MLOS_ASSIGN_OR_RETURN(Tensor rs, ctx.Output(o, ctx.input(o + 2).dtype(), {c}));
+      for (int64_t ch = 0; ch < c; ++ch) {
+        double run =
+            (o == 1 ? mean[ch] : var[ch]) * momentum + (o == 1 ? bm[ch] : bv[ch]) * (1 - momentum);
+        if (rs.dtype() == DType::kFloat32)
+          static_cast<float*>(rs.raw_data())[ch] = static_cast<float>(run);
+        else if (rs.dtype() == DType::kFloat64)
+          static_cast<double*>(rs.raw_data())[ch] = run;
+      }
+    }
+    mean = bm;
+    var = bv;
+  }
   return DispatchFloat(x.dtype(), ctx, [&](auto tag) -> Status {
     using T = decltype(tag);
     MLOS_ASSIGN_OR_RETURN(Tensor out, ctx.Output(0, x.dtype(), x.shape()));
@@ -184,6 +227,14 @@ Status LayerNormCompute(OpContext& ctx) {
   }
   Shape stat_shape = x.shape();
   for (int i = axis; i < rank; ++i) stat_shape[i] = 1;
+  if (x.dtype() == DType::kFloat32 && scale.dtype() == DType::kFloat32 && !ctx.has_output(1) &&
+      !ctx.has_output(2) && (!bias.defined() || bias.dtype() == DType::kFloat32)) {
+    MLOS_ASSIGN_OR_RETURN(Tensor out, ctx.Output(0, x.dtype(), x.shape()));
+    if (kernels::LayerNorm(x, scale, bias.defined() ? &bias : nullptr, axis, eps, out, ctx.pool())
+            .ok()) {
+      return Status::OK();
+    }
+  }
   return DispatchFloat(x.dtype(), ctx, [&](auto tag) -> Status {
     using T = decltype(tag);
     MLOS_ASSIGN_OR_RETURN(Tensor out, ctx.Output(0, x.dtype(), x.shape()));

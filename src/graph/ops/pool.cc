@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "graph/ops/op_util.h"
+#include "kernels/cpu/nn.h"
 
 namespace mlos::graph::ops {
 namespace {
@@ -75,6 +76,28 @@ Status PoolCompute(OpContext& ctx) {
   const int64_t nc = x.shape()[0] * x.shape()[1];
   Shape out_shape{x.shape()[0], x.shape()[1]};
   out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
+  if (kind != PoolType::kLp && x.dtype() == DType::kFloat32 && g.nsp == 2 &&
+      !(kind == PoolType::kMax && ctx.has_output(1))) {
+    kernels::Pool2dParams kp;
+    kp.kind = kind == PoolType::kMax ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage;
+    kp.kernel_h = g.k[0];
+    kp.kernel_w = g.k[1];
+    kp.stride_h = g.stride[0];
+    kp.stride_w = g.stride[1];
+    kp.pad_top = g.pad_b[0];
+    kp.pad_left = g.pad_b[1];
+    kp.pad_bottom = g.pad_e[0];
+    kp.pad_right = g.pad_e[1];
+    kp.dilation_h = g.dil[0];
+    kp.dilation_w = g.dil[1];
+    kp.ceil_mode = ctx.node().GetInt("ceil_mode", 0) != 0;
+    kp.count_include_pad = include_pad;
+    auto ks = kernels::Pool2dShape(x.shape(), kp);
+    if (ks.ok() && *ks == out_shape) {
+      MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, x.dtype(), out_shape));
+      if (kernels::Pool2d(x, kp, y, ctx.pool()).ok()) return Status::OK();
+    }
+  }
   auto run = [&](auto tag) -> Status {
     using T = decltype(tag);
     using C = CalcT<T>;
@@ -186,6 +209,14 @@ Status GlobalPoolCompute(OpContext& ctx) {
     out_shape[i] = 1;
   }
   const int64_t nc = x.shape()[0] * x.shape()[1];
+  if (x.dtype() == DType::kFloat32 && x.rank() == 4) {
+    MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, x.dtype(), out_shape));
+    if (kernels::GlobalPool2d(kMax ? kernels::PoolKind::kMax : kernels::PoolKind::kAverage, x, y,
+                              ctx.pool())
+            .ok()) {
+      return Status::OK();
+    }
+  }
   return DispatchFloat(x.dtype(), ctx, [&](auto tag) -> Status {
     using T = decltype(tag);
     MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, x.dtype(), out_shape));

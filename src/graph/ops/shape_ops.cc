@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "graph/ops/op_util.h"
+#include "kernels/cpu/nn.h"
 
 namespace mlos::graph::ops {
 namespace {
@@ -204,7 +205,9 @@ Status TransposeCompute(OpContext& ctx) {
   if (static_cast<int>(perm.size()) != rank) return ctx.Error("perm length differs from rank");
   auto view = x->Permute(perm);
   if (!view.ok()) return ctx.Error(view.status().message());
-  return CopyToOutput(ctx, 0, *view, view->shape());
+  MLOS_ASSIGN_OR_RETURN(Tensor out, ctx.Output(0, x->dtype(), view->shape()));
+  if (kernels::Transpose(*x, perm, out, ctx.pool()).ok()) return Status::OK();
+  return out.CopyFrom(*view);
 }
 
 Status ConcatCompute(OpContext& ctx) {
