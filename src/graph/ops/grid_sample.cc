@@ -71,8 +71,8 @@ struct Taps {
 };
 
 void ComputeTaps(double gx, double gy, int64_t h, int64_t w, const GsParams& p, Taps* t) {
-  double x = Tame(Unnormalize(gx, w, p.align), w);
-  double y = Tame(Unnormalize(gy, h, p.align), h);
+  double x = Unnormalize(gx, w, p.align);
+  double y = Unnormalize(gy, h, p.align);
   t->n = 0;
   auto add = [&](int64_t yi, int64_t xi, double wt) {
     const bool in = yi >= 0 && yi < h && xi >= 0 && xi < w;
@@ -81,24 +81,25 @@ void ComputeTaps(double gx, double gy, int64_t h, int64_t w, const GsParams& p, 
     ++t->n;
   };
   if (p.mode == GsMode::kBicubic) {
+    if (!std::isfinite(x) || !std::isfinite(y)) x = y = -10.0;
     const double fx = std::floor(x), fy = std::floor(y);
     double wx[4], wy[4];
     CubicWeights(x - fx, wx);
     CubicWeights(y - fy, wy);
     for (int j = 0; j < 4; ++j) {
       // Padding applies per tap: an integer coordinate clipped or reflected, then bounds-checked.
-      double yc = fy - 1.0 + j;
-      if (p.pad != GsPad::kZeros) yc = PadCoord(yc, h, p);
+      const double yc =
+          Tame(p.pad != GsPad::kZeros ? PadCoord(fy - 1.0 + j, h, p) : fy - 1.0 + j, h);
       for (int i = 0; i < 4; ++i) {
-        double xc = fx - 1.0 + i;
-        if (p.pad != GsPad::kZeros) xc = PadCoord(xc, w, p);
+        const double xc =
+            Tame(p.pad != GsPad::kZeros ? PadCoord(fx - 1.0 + i, w, p) : fx - 1.0 + i, w);
         add(static_cast<int64_t>(yc), static_cast<int64_t>(xc), wy[j] * wx[i]);
       }
     }
     return;
   }
-  x = PadCoord(x, w, p);
-  y = PadCoord(y, h, p);
+  x = Tame(PadCoord(x, w, p), w);
+  y = Tame(PadCoord(y, h, p), h);
   if (p.mode == GsMode::kNearest) {
     add(static_cast<int64_t>(std::nearbyint(y)), static_cast<int64_t>(std::nearbyint(x)), 1.0);
     return;
