@@ -1,0 +1,25 @@
+"""Writes the training tests' fixtures into argv[1]: scikit-learn's digits (features scaled to
+[0, 1], label last) as digits.csv, as x.npy + y.npy in digits_npy/, as digits.npz, and an
+untrained TorchScript MLP (64-32-10) as mlp.pt. Run with Debian's /usr/bin/python3."""
+import os
+import sys
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+
+out = sys.argv[1]
+digits = load_digits()
+x = (digits.data / 16.0).astype(np.float32)
+y = digits.target.astype(np.int64)
+table = np.concatenate([x, y[:, None].astype(np.float32)], axis=1)
+np.savetxt(os.path.join(out, "digits.csv"), table, delimiter=",", fmt="%.6g",
+           header=",".join([f"f{i}" for i in range(64)] + ["label"]), comments="")
+os.makedirs(os.path.join(out, "digits_npy"), exist_ok=True)
+np.save(os.path.join(out, "digits_npy", "x.npy"), x)
+np.save(os.path.join(out, "digits_npy", "y.npy"), y)
+np.savez(os.path.join(out, "digits.npz"), x=x, y=y)
+
+torch.manual_seed(1234)
+mlp = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+torch.jit.script(mlp).save(os.path.join(out, "mlp.pt"))
