@@ -28,6 +28,7 @@
 #include "mlos/shm.h"
 #include "mlos/status.h"
 #include "mlos/tensor.h"
+#include "mlos/tensor_info.h"
 #include "mlos/thread_pool.h"
 
 namespace mlos {
@@ -70,8 +71,32 @@ class SharedMemoryBuffer {
   std::shared_ptr<ShmRegion> region_;
 };
 
+// A model loaded by KernelAPI::load_model (kernel_api_model.cc): a handle shared by copies;
+// the model stays loaded while a handle or a running inference uses it.
+struct ModelState;
+class ModelBackend;
+class Model {
+ public:
+  Model() = default;
+  bool valid() const { return state_ != nullptr; }
+  const std::string& id() const;    // "<ns>/<name>@<version>"
+  const std::string& path() const;  // what was loaded
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+
+ private:
+  friend class KernelAPI;
+  explicit Model(std::shared_ptr<const ModelState> s) : state_(std::move(s)) {}
+  std::shared_ptr<const ModelState> state_;
+};
+
 class KernelAPI {
  public:
+  // Remote mode: models and inference go to the mlos_core daemon at `endpoint`
+  // ("unix:///path/mlos.sock"); tensor math stays in this process. The default constructors
+  // are embedded unless the MLOS_ENDPOINT environment variable names an endpoint.
+  explicit KernelAPI(const std::string& endpoint, const KernelOptions& options = {});
+  explicit KernelAPI(const char* endpoint) : KernelAPI(std::string(endpoint)) {}
   KernelAPI();
   explicit KernelAPI(const KernelOptions& options);
   ~KernelAPI();
@@ -104,12 +129,28 @@ class KernelAPI {
   MemoryBuffer allocate_memory(size_t size);
   SharedMemoryBuffer shared_memory_buffer(size_t size);
 
+  // ---- models (embedded: the SMI plugin host in this process; remote: the daemon) ----
+  // A model package folder (manifest.yaml), a .onnx file or folder, or a .axon archive; remote
+  // mode also takes the id of a model the daemon has registered.
+  Model load_model(const std::string& model_path);
+  // Copies the model's files to `destination_path`, which must not exist.
+  void save_model(const Model& model, const std::string& destination_path);
+  // Runs inference; outputs by name, in the model's order. A single tensor feeds the model's
+  // first input. Remote: inputs in a SharedMemoryBuffer travel without a copy, outputs come
+  // back viewing shared memory.
+  std::vector<NamedTensor> run_inference(const Model& model, const Tensor& input);
+  std::vector<NamedTensor> run_inference(const Model& model,
+                                         const std::vector<NamedTensor>& inputs);
+  bool is_remote() const;
+  std::string endpoint() const;  // "" when embedded
+
   // ---- runtime ----
   int num_threads() const;
   ThreadPool& thread_pool();
 
  private:
   struct Impl;
+  ModelBackend& model_backend() const;  // kernel_api_model.cc
   std::unique_ptr<Impl> impl_;
 };
 

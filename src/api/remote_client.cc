@@ -405,7 +405,9 @@ Result<std::vector<NamedTensor>> IpcClient::Infer(std::string_view model,
       continue;
     }
     Tensor src = t;
-    if (!t.is_contiguous()) MLOS_ASSIGN_OR_RETURN(src, t.Contiguous());
+    if (!t.is_contiguous()) {
+      MLOS_ASSIGN_OR_RETURN(src, t.Contiguous());
+    }
     if (pl.scratch) {
       std::memcpy(static_cast<uint8_t*>(scratch_->data()) + pl.offset, src.raw_data(), src.nbytes());
       proto::WriteTensorShm(&w, scratch_id_, pl.offset, src.nbytes());
