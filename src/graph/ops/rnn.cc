@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "graph/ops/op_util.h"
+#include "kernels/cpu/activation.h"
 #include "kernels/cpu/gemm.h"
 
 namespace mlos::graph::ops {
@@ -186,6 +187,12 @@ Status RecurrentCompute(OpContext& ctx) {
     const bool reverse = direction == "reverse" || d == 1;
     const Act* a = &acts[static_cast<size_t>(d * nact)];
     const float* pd = peep.data() + d * 3 * hs;
+    const bool fast_gru =
+        kCell == Cell::kGru && lbr && clip <= 0.f && a[0].name == "Sigmoid" && a[1].name == "Tanh";
+    std::vector<float> gate_buf(static_cast<size_t>(3 * hs));
+    kernels::ActivationParams sigmoid_act, tanh_act;
+    sigmoid_act.kind = kernels::Activation::kSigmoid;
+    tanh_act.kind = kernels::Activation::kTanh;
     for (int64_t step = 0; step < seq; ++step) {
       // hr = H * R^T (+ Rb for GRU's linear_before_reset handling below).
       kernels::GemmArgs gr;
@@ -217,6 +224,24 @@ Status RecurrentCompute(OpContext& ctx) {
           for (int64_t j = 0; j < hs; ++j) ht[j] = a[0](clipf(xt[j] + hrt[j]));
         } else if constexpr (kCell == Cell::kGru) {
           // Gate order z, r, h.
+          if (fast_gru) {
+            // Default activations, no clip, linear_before_reset: vectorised gate math.
+            float* zb = gate_buf.data();
+            float* rbuf = zb + hs;
+            float* hb = rbuf + hs;
+            for (int64_t j = 0; j < hs; ++j) {
+              zb[j] = xt[j] + hrt[j] + rb[j];
+              rbuf[j] = xt[hs + j] + hrt[hs + j] + rb[hs + j];
+            }
+            kernels::ApplyActivation(sigmoid_act, zb, 2 * hs);
+            for (int64_t j = 0; j < hs; ++j)
+              hb[j] = xt[2 * hs + j] + rbuf[j] * (hrt[2 * hs + j] + rb[2 * hs + j]);
+            kernels::ApplyActivation(tanh_act, hb, hs);
+            for (int64_t j = 0; j < hs; ++j) ht[j] = (1.f - zb[j]) * hb[j] + zb[j] * ht[j];
+            float* yt = y.data() + ((t * dirs + d) * batch + b) * hs;
+            std::memcpy(yt, ht, static_cast<size_t>(hs) * sizeof(float));
+            continue;
+          }
           std::vector<float> hprev(ht, ht + hs);
           for (int64_t j = 0; j < hs; ++j) {
             float z = a[0](clipf(xt[j] + hrt[j] + rb[j]));
