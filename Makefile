@@ -8,7 +8,7 @@ JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 RUN_ARGS    ?=
 
-.PHONY: all setup configure build run test debug asan bench bench-peers install format clean
+.PHONY: all setup configure build run test debug asan bench bench-peers bench-http install format clean
 
 all: build
 
@@ -45,6 +45,9 @@ bench: build
 
 bench-peers: build
 	bash bench/peers/run_peers.sh $(BUILD_DIR)
+
+bench-http: build
+	bash bench/http/run_http_bench.sh $(BUILD_DIR)
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
