@@ -8,7 +8,6 @@ import os
 import subprocess
 import textwrap
 
-import pytest
 import requests
 
 from conftest import REPO, BUILD
@@ -32,29 +31,10 @@ def quote(model_id):
     return requests.utils.quote(model_id, safe="")
 
 
-ENDPOINT_GAP = []  # set when the daemon refused the issue's "endpoint" field
-
-
 def register_plugin(d, plugin_id, endpoint):
-    """POST /plugins/register as issue 5 spells it ("endpoint": "file:///abs/path"). A daemon that
-    only knows "path" is retried with it so the rest of the test still runs; the test then ends
-    as an expected failure naming the gap."""
-    body = {"id": plugin_id, "name": plugin_id, "version": "1.0.0", "endpoint": endpoint}
-    r = d.post("/plugins/register", json=body)
-    if r.status_code == 400 and "'path'" in r.text:
-        ENDPOINT_GAP.append(r.text)
-        body["path"] = endpoint
-        r = d.post("/plugins/register", json=body)
-    return r
-
-
-@pytest.fixture(autouse=True)
-def _endpoint_gap():
-    ENDPOINT_GAP.clear()
-    yield
-    if ENDPOINT_GAP:
-        pytest.xfail("the daemon does not accept \"endpoint\" in POST /plugins/register "
-                     "(issue 5); it answered: " + ENDPOINT_GAP[0])
+    """POST /plugins/register as issue 5 spells it."""
+    return d.post("/plugins/register", json={"id": plugin_id, "name": plugin_id,
+                                             "version": "1.0.0", "endpoint": endpoint})
 
 
 def plugin_ids(d):
@@ -170,15 +150,26 @@ def test_seed_python_plugin_runs_as_written(daemon, tmp_path):
     assert r.status_code == 200, r.text
     r = daemon.post("/models/" + quote("test/pyecho@1") + "/inference?include_outputs=true",
                     json={"x": [1, 2, 3]})
-    if r.status_code == 409 and "declares no inputs" in r.text:
-        daemon.delete("/models/" + quote("test/pyecho@1"))
-        daemon.delete("/plugins/my-python-plugin")
-        pytest.xfail("the daemon's /models/{id}/inference does not pass the body of a byte-level "
-                     "plugin (LoadedModel::has_tensor_inference() false) to InferRaw: " + r.text)
     assert r.status_code == 200, r.text
-    assert r.json()["outputs"], r.text
+    # The seed's plugin echoes the request bytes; the daemon returns them as "outputs".
+    assert r.json()["outputs"] == {"x": [1, 2, 3]}
     assert daemon.delete("/models/" + quote("test/pyecho@1")).status_code == 200
     assert daemon.delete("/plugins/my-python-plugin").status_code == 200
+
+
+def test_seed_c_plugin_runs_as_written(daemon):
+    lib = os.path.join(BUILD, "examples", "plugins", "libmlos_example_seed.so")
+    r = register_plugin(daemon, "", "file://" + lib)
+    assert r.status_code == 200, r.text
+    assert r.json()["plugin_id"] == "my-ml-plugin"
+    r = daemon.post("/models/register", json={"model_id": "test/seed@1", "path": lib,
+                                              "plugin_id": "my-ml-plugin"})
+    assert r.status_code == 200, r.text
+    r = daemon.post("/models/" + quote("test/seed@1") + "/inference", json={"text": "hello"})
+    assert r.status_code == 200, r.text
+    assert r.json()["outputs"] == {"TEXT": "HELLO"}
+    assert daemon.delete("/models/" + quote("test/seed@1")).status_code == 200
+    assert daemon.delete("/plugins/my-ml-plugin").status_code == 200
 
 
 def test_python_plugin_error_is_a_clean_request_error(daemon, tmp_path):
