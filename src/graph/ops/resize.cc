@@ -196,12 +196,29 @@ struct RowTap {
 };
 
 // Interpolates one output row of length `n` from the row taps and the last axis' taps.
+// `outside` is null when no coordinate of the last axis falls outside the input.
 template <int K, typename T, typename A>
 void InterpRow(const T* in, const RowTap<A>* taps, size_t ntaps, const int64_t* ioff, const A* iw,
                const uint8_t* outside, int k_rt, T extrap, int64_t n, T* out) {
   const int k = K > 0 ? K : k_rt;
+  if constexpr (K == 2) {
+    // Bilinear over the last two axes (the common CNN case): two source rows, two taps each.
+    if (ntaps == 2 && !outside) {
+      const T* r0 = in + taps[0].off;
+      const T* r1 = in + taps[1].off;
+      const A w0 = taps[0].w, w1 = taps[1].w;
+      for (int64_t x = 0; x < n; ++x) {
+        const int64_t o0 = ioff[2 * x], o1 = ioff[2 * x + 1];
+        const A a = iw[2 * x], b = iw[2 * x + 1];
+        const A top = a * static_cast<A>(r0[o0]) + b * static_cast<A>(r0[o1]);
+        const A bot = a * static_cast<A>(r1[o0]) + b * static_cast<A>(r1[o1]);
+        out[x] = FromAcc<T, A>(w0 * top + w1 * bot);
+      }
+      return;
+    }
+  }
   for (int64_t x = 0; x < n; ++x) {
-    if (outside[x]) {
+    if (outside && outside[x]) {
       out[x] = extrap;
       continue;
     }
@@ -270,6 +287,10 @@ Status Interpolate(OpContext& ctx, const Params& p, const Tensor& x, Tensor& out
   const AxisTable& lt = tabs.back();
   const A* lw = weights.back().data();
   const T extrap = FromAcc<T, A>(static_cast<A>(p.extrapolation));
+  const uint8_t* lout =
+      std::any_of(lt.outside.begin(), lt.outside.end(), [](uint8_t v) { return v != 0; })
+          ? lt.outside.data()
+          : nullptr;
   ctx.pool().ParallelFor(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(width, 1)),
                          [&](int64_t b, int64_t e) {
                            std::vector<RowTap<A>> taps, scratch;
@@ -281,20 +302,20 @@ Status Interpolate(OpContext& ctx, const Params& p, const Tensor& x, Tensor& out
                              }
                              switch (lt.k) {
                                case 1:
-                                 InterpRow<1>(in, taps.data(), taps.size(), lt.off.data(), lw,
-                                              lt.outside.data(), 1, extrap, width, dst);
+                                 InterpRow<1>(in, taps.data(), taps.size(), lt.off.data(), lw, lout,
+                                              1, extrap, width, dst);
                                  break;
                                case 2:
-                                 InterpRow<2>(in, taps.data(), taps.size(), lt.off.data(), lw,
-                                              lt.outside.data(), 2, extrap, width, dst);
+                                 InterpRow<2>(in, taps.data(), taps.size(), lt.off.data(), lw, lout,
+                                              2, extrap, width, dst);
                                  break;
                                case 4:
-                                 InterpRow<4>(in, taps.data(), taps.size(), lt.off.data(), lw,
-                                              lt.outside.data(), 4, extrap, width, dst);
+                                 InterpRow<4>(in, taps.data(), taps.size(), lt.off.data(), lw, lout,
+                                              4, extrap, width, dst);
                                  break;
                                default:
-                                 InterpRow<0>(in, taps.data(), taps.size(), lt.off.data(), lw,
-                                              lt.outside.data(), lt.k, extrap, width, dst);
+                                 InterpRow<0>(in, taps.data(), taps.size(), lt.off.data(), lw, lout,
+                                              lt.k, extrap, width, dst);
                              }
                            }
                          });
