@@ -9,7 +9,7 @@ Result<int64_t> BlockSize(const OpContext& ctx, const Tensor& x) {
   if (x.rank() != 4)
     return ctx.Error("input must be 4-D [N, C, H, W], got " + ShapeToString(x.shape()));
   const int64_t b = ctx.node().GetInt("blocksize", 0);
-  if (b < 1) return ctx.Error("blocksize must be >= 1");
+  if (b < 1 || b > (int64_t{1} << 20)) return ctx.Error("blocksize must be in [1, 2^20]");
   return b;
 }
 

@@ -24,7 +24,8 @@ Status EyeLikeCompute(OpContext& ctx) {
     using T = decltype(one);
     T* o = static_cast<T*>(out.raw_data());
     std::fill(o, o + out.numel(), T{});
-    for (int64_t i = 0; i < rows; ++i) {
+    // |k| beyond the matrix leaves it all zero (and keeps i + k from overflowing).
+    for (int64_t i = 0; i < rows && k < cols && k > -rows; ++i) {
       const int64_t j = i + k;
       if (j >= 0 && j < cols) o[i * cols + j] = one;
     }
