@@ -23,3 +23,11 @@ np.savez(os.path.join(out, "digits.npz"), x=x, y=y)
 torch.manual_seed(1234)
 mlp = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
 torch.jit.script(mlp).save(os.path.join(out, "mlp.pt"))
+
+# A linear regression fixture: y = 2 x0 - x1 + 0.5 (exact), and an untrained nn.Linear(2, 1).
+rng = np.random.default_rng(5)
+xs = rng.uniform(-1, 1, size=(512, 2)).astype(np.float32)
+ys = 2 * xs[:, 0] - xs[:, 1] + 0.5
+np.savetxt(os.path.join(out, "linear.csv"), np.concatenate([xs, ys[:, None]], axis=1),
+           delimiter=",", fmt="%.8g")
+torch.jit.script(torch.nn.Linear(2, 1)).save(os.path.join(out, "linear.pt"))

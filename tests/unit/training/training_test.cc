@@ -162,6 +162,35 @@ TEST_F(TrainingTest, DigitsMlpReaches95PercentValidationAccuracy) {
   EXPECT_GE(m.GetTrainingStatus(*id2)->val_accuracy, 0.95);
 }
 
+TEST_F(TrainingTest, SgdWithMseRecoversALinearFunction) {
+  TrainingManager m;
+  TrainingConfig c;
+  c.optimizer = "sgd";
+  c.momentum = 0.9;
+  c.learning_rate = 0.05;
+  c.schedule = "step";
+  c.step_size = 200;
+  c.gamma = 0.5;
+  c.loss = "mse";
+  c.batch_size = 16;
+  c.epochs = 20;
+  c.validation_split = 0.1;
+  c.seed = 9;
+  auto id = m.StartTraining(Path("linear.pt"), Path("linear.csv"), c);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(*m.WaitTraining(*id, 120));
+  auto st = *m.GetTrainingStatus(*id);
+  ASSERT_EQ(st.state, SessionState::kCompleted) << st.error;
+  EXPECT_LT(st.val_loss, 1e-6);
+  EXPECT_EQ(st.val_accuracy, -1.0);  // not measured for MSE
+  // nn.Linear's parameters in order: weight [1, 2], then bias [1].
+  const std::vector<float> p = *m.FlatParameters(*id);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_NEAR(p[0], 2.0, 1e-3);
+  EXPECT_NEAR(p[1], -1.0, 1e-3);
+  EXPECT_NEAR(p[2], 0.5, 1e-3);
+}
+
 TEST_F(TrainingTest, PausedAndResumedTwiceEqualsUninterrupted) {
   TrainingManager m;
   const TrainingConfig c = SmallRun();
