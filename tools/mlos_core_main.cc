@@ -21,6 +21,7 @@
 #include "runtime/registry_store.h"
 #include "server/api_server.h"
 #include "server/http/http_server.h"
+#include "server/ipc/ipc_server.h"
 
 extern char** environ;
 
@@ -163,14 +164,27 @@ int Run(int argc, char** argv) {
     LogWarn("gRPC is not served yet (later work); --grpc-port accepted",
             {{"grpc_port", std::to_string(cfg.grpc_port)}});
   }
+  // ---- IPC server (server/ipc; issue 6) ----
+  std::unique_ptr<server::ipc::IpcServer> ipc;
   if (!cfg.no_ipc) {
-    LogInfo("IPC server is not part of this daemon build yet", {{"socket", cfg.socket}});
+    server::ipc::IpcServerOptions iopts;
+    iopts.socket_path = cfg.socket;
+    iopts.version = MLOS_VERSION_STRING;
+    auto started = server::ipc::IpcServer::Start(iopts, &models, host.get());
+    if (!started.ok()) {
+      LogError("cannot start the IPC server", {{"error", started.status().ToString()}});
+      return 1;
+    }
+    ipc = std::move(started).value();
+    LogInfo("IPC listening", {{"socket", cfg.socket}});
   }
+  // ---- end IPC server ----
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   LogInfo("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"},
                             {"timeout_ms", std::to_string(cfg.shutdown_timeout_ms)}});
+  if (ipc) ipc->Shutdown();
   if (http) http->Shutdown(cfg.shutdown_timeout_ms);
   models.UnloadAll();
   (*store)->Checkpoint();

@@ -32,9 +32,8 @@ class EmbeddedBackend : public ModelBackend {
     MLOS_ASSIGN_OR_RETURN(runtime::ResolvedPackage pkg,
                           runtime::ResolvePackage(req, EmbeddedDataDir()));
     const runtime::ModelRecord& rec = pkg.record;
-    MLOS_ASSIGN_OR_RETURN(std::string plugin, host_->SelectPlugin(rec.framework,
-                                                                  rec.execution_format,
-                                                                  rec.plugin_id));
+    MLOS_ASSIGN_OR_RETURN(std::string plugin,
+                          host_->SelectPlugin(rec.framework, rec.execution_format, rec.plugin_id));
     MLOS_ASSIGN_OR_RETURN(std::shared_ptr<runtime::LoadedModel> loaded,
                           host_->LoadModelWithMetadata(plugin, rec.id, rec.path, rec.framework,
                                                        rec.execution_format));
@@ -72,8 +71,7 @@ Result<std::shared_ptr<ModelBackend>> MakeEmbeddedBackend(ThreadPool* pool) {
   runtime::PluginHostOptions opts;
   opts.pool = pool;
   opts.log = [](int level, std::string_view, std::string_view) { (void)level; };
-  MLOS_ASSIGN_OR_RETURN(std::unique_ptr<runtime::PluginHost> host,
-                        runtime::CreatePluginHost(opts));
+  MLOS_ASSIGN_OR_RETURN(std::unique_ptr<runtime::PluginHost> host, runtime::CreatePluginHost(opts));
   return std::shared_ptr<ModelBackend>(std::make_shared<EmbeddedBackend>(std::move(host)));
 }
 

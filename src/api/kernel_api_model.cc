@@ -75,8 +75,8 @@ std::vector<NamedTensor> KernelAPI::run_inference(const Model& model,
   if (!model.valid()) ThrowIfError(InvalidArgument("run_inference: the model handle is empty"));
   ModelBackend& b = model_backend();
   if (model.state_->owner != &b) {
-    ThrowIfError(InvalidArgument("run_inference: model '", model.id(),
-                                 "' was loaded by another KernelAPI"));
+    ThrowIfError(
+        InvalidArgument("run_inference: model '", model.id(), "' was loaded by another KernelAPI"));
   }
   return ValueOrThrow(b.Run(*model.state_, inputs));
 }

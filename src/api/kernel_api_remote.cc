@@ -49,8 +49,7 @@ class RemoteBackend : public ModelBackend {
     }
     if (!d.ok()) return d.status();
     if (d->status != "ready") {
-      return FailedPrecondition("load_model: model '", d->id, "' is ", d->status,
-                                " in the daemon");
+      return FailedPrecondition("load_model: model '", d->id, "' is ", d->status, " in the daemon");
     }
     auto s = std::make_shared<ModelState>();
     s->id = d->id;

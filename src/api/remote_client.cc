@@ -79,7 +79,8 @@ Result<std::unique_ptr<IpcClient>> IpcClient::Connect(std::string_view endpoint)
   MLOS_ASSIGN_OR_RETURN(std::string path, SocketPathFromEndpoint(endpoint));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return InvalidArgument("socket path '", path, "' too long");
+  if (path.size() >= sizeof(addr.sun_path))
+    return InvalidArgument("socket path '", path, "' too long");
   std::memcpy(addr.sun_path, path.data(), path.size());
   std::unique_ptr<IpcClient> c(new IpcClient());
   c->fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -176,8 +177,8 @@ Status IpcClient::CallLocked(proto::Op op, std::string_view payload, int fd) {
   }
   reply_size_ = size;
   if (r.flags & proto::kFlagError) {
-    StatusCode code = r.status >= 1 && r.status <= 12 ? static_cast<StatusCode>(r.status)
-                                                      : StatusCode::kInternal;
+    StatusCode code =
+        r.status >= 1 && r.status <= 12 ? static_cast<StatusCode>(r.status) : StatusCode::kInternal;
     return Status(code, std::string(reply()));
   }
   return Status::OK();
@@ -328,7 +329,8 @@ Result<std::vector<NamedTensor>> IpcClient::Infer(std::string_view model,
     const Tensor& t = inputs[i].second;
     if (!t.defined()) return InvalidArgument("input '", inputs[i].first, "' is empty");
     if (t.dtype() == DType::kString) {
-      return InvalidArgument("input '", inputs[i].first, "': string tensors are not carried by IPC v1");
+      return InvalidArgument("input '", inputs[i].first,
+                             "': string tensors are not carried by IPC v1");
     }
     const std::shared_ptr<ShmRegion>& region = t.storage()->shm_region();
     if (region && t.is_contiguous() && t.nbytes() > 0) {
@@ -409,7 +411,8 @@ Result<std::vector<NamedTensor>> IpcClient::Infer(std::string_view model,
       MLOS_ASSIGN_OR_RETURN(src, t.Contiguous());
     }
     if (pl.scratch) {
-      std::memcpy(static_cast<uint8_t*>(scratch_->data()) + pl.offset, src.raw_data(), src.nbytes());
+      std::memcpy(static_cast<uint8_t*>(scratch_->data()) + pl.offset, src.raw_data(),
+                  src.nbytes());
       proto::WriteTensorShm(&w, scratch_id_, pl.offset, src.nbytes());
     } else {
       proto::WriteTensorInline(&w, 0, src.raw_data(), src.nbytes());
@@ -442,12 +445,14 @@ Result<std::vector<NamedTensor>> IpcClient::Infer(std::string_view model,
     total += d.nbytes;
     std::shared_ptr<Storage> storage;
     if (d.location == proto::Location::kShm) {
-      if (!lease || d.region != window_id) return Internal("infer reply: output in an unknown region");
+      if (!lease || d.region != window_id)
+        return Internal("infer reply: output in an unknown region");
       MLOS_RETURN_IF_ERROR(lease->region->CheckRange(d.offset, d.nbytes));
-      storage = Storage::Wrap(static_cast<uint8_t*>(lease->region->data()) + d.offset, d.nbytes,
-                              lease);
+      storage =
+          Storage::Wrap(static_cast<uint8_t*>(lease->region->data()) + d.offset, d.nbytes, lease);
     } else {
-      MLOS_ASSIGN_OR_RETURN(storage, Storage::Allocate(d.nbytes, DType::kUInt8, DefaultAllocator(), false));
+      MLOS_ASSIGN_OR_RETURN(storage,
+                            Storage::Allocate(d.nbytes, DType::kUInt8, DefaultAllocator(), false));
       if (d.nbytes) std::memcpy(storage->data(), d.data, d.nbytes);
     }
     MLOS_ASSIGN_OR_RETURN(Tensor t, Tensor::FromStorage(std::move(storage), d.dtype, d.shape));

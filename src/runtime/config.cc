@@ -30,7 +30,7 @@ const std::vector<Option>& Options() {
       {"grpc_port", Kind::kInt, [](DaemonConfig& c) -> void* { return &c.grpc_port; },
        "gRPC port (default 8081; the gRPC server is not served yet)"},
       {"socket", Kind::kString, [](DaemonConfig& c) -> void* { return &c.socket; },
-       "Unix socket of the IPC server (default /tmp/mlos.sock)"},
+       "Unix socket of the IPC server (default $XDG_RUNTIME_DIR/mlos.sock, else <data_dir>/mlos.sock)"},
       {"config", Kind::kString, [](DaemonConfig& c) -> void* { return &c.config; },
        "YAML file whose keys are these options"},
       {"data_dir", Kind::kString, [](DaemonConfig& c) -> void* { return &c.data_dir; },
@@ -45,6 +45,8 @@ const std::vector<Option>& Options() {
        "do not serve gRPC"},
       {"no_ipc", Kind::kBool, [](DaemonConfig& c) -> void* { return &c.no_ipc; },
        "do not serve the Unix-socket IPC protocol"},
+      {"http_shm", Kind::kBool, [](DaemonConfig& c) -> void* { return &c.http_shm; },
+       "serve KServe/Triton system shared memory over HTTP (/v2/systemsharedmemory; off)"},
       {"log_level", Kind::kString, [](DaemonConfig& c) -> void* { return &c.log_level; },
        "debug, info, warn, error or off (default info)"},
       {"http_threads", Kind::kInt, [](DaemonConfig& c) -> void* { return &c.http_threads; },
@@ -250,6 +252,10 @@ void ResolveDefaultDirs(DaemonConfig* config, const std::string& executable_path
   if (config->data_dir.empty()) {
     const char* home = getenv("HOME");
     config->data_dir = home && *home ? std::string(home) + "/.mlos" : "mlos-data";
+  }
+  if (config->socket.empty()) {
+    const char* xdg = getenv("XDG_RUNTIME_DIR");
+    config->socket = (xdg && *xdg ? std::string(xdg) : config->data_dir) + "/mlos.sock";
   }
   if (config->models_dir.empty()) {
     std::error_code ec;

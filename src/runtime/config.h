@@ -19,7 +19,7 @@ struct DaemonConfig {
   std::string host = "127.0.0.1";
   int http_port = 8080;
   int grpc_port = 8081;
-  std::string socket = "/tmp/mlos.sock";
+  std::string socket;  // IPC socket; empty: $XDG_RUNTIME_DIR/mlos.sock, else <data_dir>/mlos.sock
   std::string config;       // the YAML file that was read, if any
   std::string data_dir;     // registry database and extracted packages
   std::string models_dir;   // scanned at start for <ns>/<name>/<version>/manifest.yaml
@@ -27,6 +27,7 @@ struct DaemonConfig {
   bool no_http = false;
   bool no_grpc = false;
   bool no_ipc = false;
+  bool http_shm = false;  // Triton system shared memory over HTTP (off by default, as in Triton)
   std::string log_level = "info";
   // HTTP server tuning.
   int http_threads = 0;     // event loops; 0 = CPUs available

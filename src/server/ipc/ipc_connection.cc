@@ -214,6 +214,7 @@ bool IpcConnection::ServeFrame() {
 void IpcConnection::Run() {
   while (ServeFrame()) {
   }
+  shutdown(fd_, SHUT_RDWR);  // the peer sees EOF now, not when the accept loop reaps us
   done_.store(true, std::memory_order_release);
 }
 

@@ -18,17 +18,28 @@ using proto::Op;
 Status IpcConnection::Dispatch(uint16_t op, const uint8_t* payload, size_t size) {
   proto::Reader r(payload, size);
   switch (static_cast<Op>(op)) {
-    case Op::kHealth: return Health(&reply_);
-    case Op::kStats: return Stats(&reply_);
-    case Op::kModelList: return ModelList(&reply_);
-    case Op::kModelRegister: return ModelRegister(&r);
-    case Op::kModelUnregister: return ModelUnregister(&r);
-    case Op::kModelInfo: return ModelInfo(&r);
-    case Op::kModelSave: return ModelSave(&r);
-    case Op::kInfer: return Infer(&r);
-    case Op::kShmRegister: return ShmRegister(&r);
-    case Op::kShmUnregister: return ShmUnregister(&r);
-    case Op::kShmStatus: return ShmStatus();
+    case Op::kHealth:
+      return Health(&reply_);
+    case Op::kStats:
+      return Stats(&reply_);
+    case Op::kModelList:
+      return ModelList(&reply_);
+    case Op::kModelRegister:
+      return ModelRegister(&r);
+    case Op::kModelUnregister:
+      return ModelUnregister(&r);
+    case Op::kModelInfo:
+      return ModelInfo(&r);
+    case Op::kModelSave:
+      return ModelSave(&r);
+    case Op::kInfer:
+      return Infer(&r);
+    case Op::kShmRegister:
+      return ShmRegister(&r);
+    case Op::kShmUnregister:
+      return ShmUnregister(&r);
+    case Op::kShmStatus:
+      return ShmStatus();
     case Op::kTrainStart:
     case Op::kTrainPause:
     case Op::kTrainResume:
@@ -77,9 +88,9 @@ Status IpcConnection::ModelList(std::string* out) {
     if (!first) out->push_back(',');
     first = false;
     out->append(StrCat("{\"id\":\"", EscapeJson(m->id()), "\",\"status\":\"",
-              runtime::ModelStateName(m->state()), "\",\"plugin_id\":\"",
-              EscapeJson(m->plugin_id()), "\",\"framework\":\"", EscapeJson(m->record().framework),
-                       "\"}"));
+                       runtime::ModelStateName(m->state()), "\",\"plugin_id\":\"",
+                       EscapeJson(m->plugin_id()), "\",\"framework\":\"",
+                       EscapeJson(m->record().framework), "\"}"));
   }
   out->push_back(']');
   return Status::OK();
@@ -111,10 +122,14 @@ Status IpcConnection::ModelRegister(proto::Reader* r) {
   runtime::RegisterRequest req;
   req.source = "ipc";
   const std::pair<const char*, std::string*> fields[] = {
-      {"model_id", &req.model_id},   {"name", &req.name},
-      {"framework", &req.framework}, {"execution_format", &req.execution_format},
-      {"path", &req.path},           {"description", &req.description},
-      {"manifest_path", &req.manifest_path}, {"plugin_id", &req.plugin_id},
+      {"model_id", &req.model_id},
+      {"name", &req.name},
+      {"framework", &req.framework},
+      {"execution_format", &req.execution_format},
+      {"path", &req.path},
+      {"description", &req.description},
+      {"manifest_path", &req.manifest_path},
+      {"plugin_id", &req.plugin_id},
       {"sha256", &req.sha256}};
   for (const auto& [key, out] : fields) MLOS_RETURN_IF_ERROR(GetOptionalString(doc, key, out));
   MLOS_ASSIGN_OR_RETURN(std::shared_ptr<runtime::ModelEntry> e, ctx_->models->Register(req));
@@ -156,13 +171,15 @@ Status IpcConnection::ModelSave(proto::Reader* r) {
   if (!e) return NotFound("model '", id, "' is not registered");
   namespace fs = std::filesystem;
   fs::path to(dest);
-  if (!to.is_absolute()) return InvalidArgument("model_save: destination '", dest, "' is not absolute");
+  if (!to.is_absolute())
+    return InvalidArgument("model_save: destination '", dest, "' is not absolute");
   std::error_code ec;
   if (fs::exists(to, ec)) return AlreadyExists("model_save: '", dest, "' exists");
   const runtime::ModelRecord& rec = e->record();
   fs::path from = rec.package_dir.empty() ? fs::path(rec.path) : fs::path(rec.package_dir);
   fs::copy(from, to, fs::copy_options::recursive, ec);
-  if (ec) return Internal("model_save: copying '", from.string(), "' to '", dest, "': ", ec.message());
+  if (ec)
+    return Internal("model_save: copying '", from.string(), "' to '", dest, "': ", ec.message());
   return Status::OK();
 }
 
@@ -196,7 +213,8 @@ Status IpcConnection::ShmRegister(proto::Reader* r) {
         "shm_register: the descriptor must be a memfd sealed with F_SEAL_SHRINK");
   }
   Result<std::shared_ptr<ShmRegion>> region = ShmRegion::Map(fd, size, writable != 0);
-  if (!region.ok()) return InvalidArgument("shm_register '", name, "': ", region.status().message());
+  if (!region.ok())
+    return InvalidArgument("shm_register '", name, "': ", region.status().message());
   uint32_t id = next_region_++;
   if (next_region_ == 0) next_region_ = 1;
   regions_[id] = RegionEntry{std::move(region).value(), std::string(name)};

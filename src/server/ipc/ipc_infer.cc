@@ -122,7 +122,8 @@ Status IpcConnection::Infer(proto::Reader* r) {
   uint64_t cursor = 0;  // bytes used of the output window
   for (const auto& [name, t] : outputs) {
     if (t.dtype() == DType::kString) {
-      return fail(Unimplemented("output '", name, "' is a string tensor; IPC v1 carries only "
+      return fail(Unimplemented("output '", name,
+                                "' is a string tensor; IPC v1 carries only "
                                 "fixed-size types"));
     }
     proto::WriteTensorHead(&w, name, t.dtype(), t.shape());

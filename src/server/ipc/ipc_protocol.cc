@@ -7,21 +7,36 @@ namespace mlos::ipc {
 
 std::string_view OpName(uint16_t op) {
   switch (static_cast<Op>(op)) {
-    case Op::kHealth: return "health";
-    case Op::kStats: return "stats";
-    case Op::kModelList: return "model_list";
-    case Op::kModelRegister: return "model_register";
-    case Op::kModelUnregister: return "model_unregister";
-    case Op::kModelInfo: return "model_info";
-    case Op::kModelSave: return "model_save";
-    case Op::kInfer: return "infer";
-    case Op::kShmRegister: return "shm_register";
-    case Op::kShmUnregister: return "shm_unregister";
-    case Op::kShmStatus: return "shm_status";
-    case Op::kTrainStart: return "train_start";
-    case Op::kTrainPause: return "train_pause";
-    case Op::kTrainResume: return "train_resume";
-    case Op::kTrainStatus: return "train_status";
+    case Op::kHealth:
+      return "health";
+    case Op::kStats:
+      return "stats";
+    case Op::kModelList:
+      return "model_list";
+    case Op::kModelRegister:
+      return "model_register";
+    case Op::kModelUnregister:
+      return "model_unregister";
+    case Op::kModelInfo:
+      return "model_info";
+    case Op::kModelSave:
+      return "model_save";
+    case Op::kInfer:
+      return "infer";
+    case Op::kShmRegister:
+      return "shm_register";
+    case Op::kShmUnregister:
+      return "shm_unregister";
+    case Op::kShmStatus:
+      return "shm_status";
+    case Op::kTrainStart:
+      return "train_start";
+    case Op::kTrainPause:
+      return "train_pause";
+    case Op::kTrainResume:
+      return "train_resume";
+    case Op::kTrainStatus:
+      return "train_status";
   }
   return "unknown";
 }
@@ -61,8 +76,8 @@ Status DecodeHeader(const uint8_t in[kHeaderSize], uint64_t max_payload, FrameHe
   h->payload_size = Get<uint64_t>(in + 24);
   if (h->magic != kMagic) return InvalidArgument("frame: bad magic 0x", std::hex, h->magic);
   if (h->version != kVersion) {
-    return InvalidArgument("frame: protocol version ", h->version, " (this side speaks ",
-                           kVersion, ")");
+    return InvalidArgument("frame: protocol version ", h->version, " (this side speaks ", kVersion,
+                           ")");
   }
   if (h->payload_size > max_payload) {
     return ResourceExhausted("frame: payload of ", h->payload_size, " bytes exceeds the limit of ",

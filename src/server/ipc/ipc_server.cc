@@ -31,8 +31,8 @@ Result<sockaddr_un> MakeAddress(const std::string& path) {
   addr.sun_family = AF_UNIX;
   if (path.empty()) return InvalidArgument("--socket: empty path");
   if (path.size() >= sizeof(addr.sun_path)) {
-    return InvalidArgument("--socket: path '", path, "' is longer than ",
-                           sizeof(addr.sun_path) - 1, " bytes");
+    return InvalidArgument("--socket: path '", path, "' is longer than ", sizeof(addr.sun_path) - 1,
+                           " bytes");
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   return addr;
@@ -120,9 +120,9 @@ void IpcServer::AcceptLoop() {
       continue;
     }
     auto conn = std::make_shared<IpcConnection>(fd, ctx_);
-    runtime::Log(runtime::LogLevel::kDebug, "IPC client connected",
-                 {{"pid", std::to_string(conn->peer_pid())},
-                  {"uid", std::to_string(conn->peer_uid())}});
+    runtime::Log(
+        runtime::LogLevel::kDebug, "IPC client connected",
+        {{"pid", std::to_string(conn->peer_pid())}, {"uid", std::to_string(conn->peer_uid())}});
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopped_) break;
