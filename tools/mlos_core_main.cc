@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -96,9 +97,17 @@ int Run(int argc, char** argv) {
   Result<std::unique_ptr<PluginHost>> h = CreatePluginHost(popts);
   if (h.ok()) {
     host = std::move(h).value();
-    if (!cfg.plugins_dir.empty()) {
-      Status s = host->LoadPluginDirectory(cfg.plugins_dir);
-      if (!s.ok()) LogWarn("plugins dir", {{"error", s.ToString()}});
+    // Plugins found at start: the data dir's plugins/, the system folder, and --plugins-dir.
+    std::vector<std::string> dirs;
+    for (std::string dir :
+         {cfg.data_dir + "/plugins", std::string("/usr/local/lib/mlos/plugins"), cfg.plugins_dir}) {
+      if (!dir.empty() && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+        dirs.push_back(std::move(dir));
+      }
+    }
+    for (const std::string& dir : dirs) {
+      Status s = host->LoadPluginDirectory(dir);
+      if (!s.ok()) LogWarn("plugins dir", {{"dir", dir}, {"error", s.ToString()}});
     }
   } else {
     LogError("plugin host unavailable; models will not be served",
