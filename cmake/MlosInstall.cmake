@@ -56,5 +56,9 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/mlosConfigVersion.cmake
 install(FILES ${CMAKE_BINARY_DIR}/mlosConfig.cmake ${CMAKE_BINARY_DIR}/mlosConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/mlos)
 
+# The .pc file finds its prefix relative to itself, so the installed tree can be moved (and
+# `make install PREFIX=...` works whatever prefix the build was configured with).
+file(RELATIVE_PATH MLOS_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" MLOS_PC_TO_PREFIX "${MLOS_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/mlos.pc.in ${CMAKE_BINARY_DIR}/mlos.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/mlos.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -9,7 +9,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
-export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+pc=$(find "$work/prefix" -name mlos.pc | head -n 1)
+export PKG_CONFIG_PATH="$(dirname "$pc")"
 
 for ex in kernel_usage matrix_multiplication tensor_tour; do
   # shellcheck disable=SC2046
@@ -30,5 +31,5 @@ cp "$src_dir/examples/cpp/matrix_multiplication.cpp" "$work/cmake_consumer/"
 cmake -S "$work/cmake_consumer" -B "$work/cmake_consumer/build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/cmake_consumer/build" >/dev/null
-LD_LIBRARY_PATH="$work/prefix/lib" "$work/cmake_consumer/build/matrix_multiplication"
+"$work/cmake_consumer/build/matrix_multiplication"
 echo "find_package: matrix_multiplication compiled and ran"
