@@ -120,8 +120,7 @@ class KernelAPI {
   // Element-wise binary operation with numpy broadcasting: "add", "subtract", "multiply",
   // "divide", "power", "maximum", "minimum", "mod", and comparisons ("equal", "less",
   // "greater", ...) which give bool tensors. Aliases "+", "-", "*", "/" are accepted.
-  Tensor tensor_operations(const Tensor& tensor, const std::string& operation,
-                           const Tensor& other);
+  Tensor tensor_operations(const Tensor& tensor, const std::string& operation, const Tensor& other);
   // Binary operation with a scalar, converted to the tensor's dtype.
   Tensor tensor_operations(const Tensor& tensor, const std::string& operation, double scalar);
 

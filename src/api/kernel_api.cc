@@ -42,8 +42,8 @@ Tensor ViewBytes(const std::shared_ptr<Storage>& storage, DType dtype,
     ThrowIfError(InvalidArgument("offset ", offset, " is not a multiple of the ", DTypeName(dtype),
                                  " element size ", elem));
   }
-  return ValueOrThrow(Tensor::FromStorage(storage, dtype, shape, {},
-                                          static_cast<int64_t>(offset / elem)));
+  return ValueOrThrow(
+      Tensor::FromStorage(storage, dtype, shape, {}, static_cast<int64_t>(offset / elem)));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ const std::vector<Option>& Options() {
       {"grpc_port", Kind::kInt, [](DaemonConfig& c) -> void* { return &c.grpc_port; },
        "gRPC port (default 8081; the gRPC server is not served yet)"},
       {"socket", Kind::kString, [](DaemonConfig& c) -> void* { return &c.socket; },
-       "Unix socket of the IPC server (default $XDG_RUNTIME_DIR/mlos.sock, else <data_dir>/mlos.sock)"},
+       "Unix socket of the IPC server (default $XDG_RUNTIME_DIR/mlos.sock, else "
+       "<data_dir>/mlos.sock)"},
       {"config", Kind::kString, [](DaemonConfig& c) -> void* { return &c.config; },
        "YAML file whose keys are these options"},
       {"data_dir", Kind::kString, [](DaemonConfig& c) -> void* { return &c.data_dir; },

@@ -19,9 +19,9 @@ struct DaemonConfig {
   std::string host = "127.0.0.1";
   int http_port = 8080;
   int grpc_port = 8081;
-  std::string socket;  // IPC socket; empty: $XDG_RUNTIME_DIR/mlos.sock, else <data_dir>/mlos.sock
-  std::string config;       // the YAML file that was read, if any
-  std::string data_dir;     // registry database and extracted packages
+  std::string socket;    // IPC socket; empty: $XDG_RUNTIME_DIR/mlos.sock, else <data_dir>/mlos.sock
+  std::string config;    // the YAML file that was read, if any
+  std::string data_dir;  // registry database and extracted packages
   std::string models_dir;   // scanned at start for <ns>/<name>/<version>/manifest.yaml
   std::string plugins_dir;  // lib*.so plugins loaded at start (optional)
   bool no_http = false;
