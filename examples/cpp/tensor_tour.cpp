@@ -15,10 +15,10 @@ int main() {
   Tensor row = kernel.create_tensor({3}, {10, 20, 30});
   Tensor sum = kernel.tensor_operations(a, "add", row);  // broadcast over rows
   std::cout << "a + row = " << sum.ToString() << "\n";
-  std::cout << "relu(a - 3) = "
-            << kernel.tensor_operations(kernel.tensor_operations(a, "subtract", 3.0), "relu")
-                   .ToString()
-            << "\n";
+  std::cout
+      << "relu(a - 3) = "
+      << kernel.tensor_operations(kernel.tensor_operations(a, "subtract", 3.0), "relu").ToString()
+      << "\n";
   std::cout << "c[1][0] = " << c.at<float>({1, 0}) << "\n";
 
   try {
