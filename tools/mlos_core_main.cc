@@ -138,6 +138,7 @@ int Run(int argc, char** argv) {
   info.socket = cfg.socket;
   info.grpc_enabled = !cfg.no_grpc;
   info.ipc_enabled = !cfg.no_ipc;
+  info.http_shm = cfg.http_shm;
   server::ApiServer api(&models, host.get(), &metrics, info);
 
   std::unique_ptr<server::http::HttpServer> http;

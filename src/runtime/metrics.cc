@@ -131,6 +131,11 @@ std::string_view RouteName(Route r) {
                                  "/v2/models/{m}",
                                  "/v2/models/{m}/ready",
                                  "/v2/models/{m}/infer",
+                                 "/v2/systemsharedmemory",
+                                 "/training/sessions",
+                                 "/training/sessions/{id}",
+                                 "/training/sessions/{id}/control",
+                                 "/training/sessions/{id}/events",
                                  "not_found"};
   static_assert(sizeof kNames / sizeof kNames[0] == static_cast<size_t>(Route::kCount));
   int i = static_cast<int>(r);

@@ -56,6 +56,11 @@ enum class Route : int {
   kV2ModelMetadata,
   kV2ModelReady,
   kV2Infer,
+  kV2SharedMemory,
+  kTrainingSessions,
+  kTrainingSession,
+  kTrainingControl,
+  kTrainingEvents,
   kNotFound,
   kCount
 };

@@ -89,8 +89,14 @@ Route ApiServer::Dispatch(const HttpRequest& req, HttpResponse* resp) {
     Health(resp);
     return Route::kHealth;
   }
+  if (path.substr(0, 22) == "/v2/systemsharedmemory" && (path.size() == 22 || path[22] == '/')) {
+    return SystemSharedMemory(req, path.substr(22), resp);
+  }
   if (path.substr(0, 3) == "/v2" && (path.size() == 3 || path[3] == '/')) {
     return KServe(req, path.substr(3), resp);
+  }
+  if (path.substr(0, 18) == "/training/sessions" && (path.size() == 18 || path[18] == '/')) {
+    return Training(req, path.substr(18), resp);
   }
   if (path == "/models" || path == "/models/") {
     if (!IsGet(req)) return MethodNotAllowed(resp, "GET"), Route::kModelsList;
@@ -165,7 +171,7 @@ Route ApiServer::Dispatch(const HttpRequest& req, HttpResponse* resp) {
                   "{\"service\":\"mlos-core\",\"version\":\"" + info_.version +
                       "\",\"routes\":[\"/health\",\"/stats\",\"/metrics\",\"/events\",\"/models\","
                       "\"/models/register\",\"/models/{id}\",\"/models/{id}/inference\","
-                      "\"/plugins\",\"/plugins/register\",\"/v2\"]}");
+                      "\"/plugins\",\"/plugins/register\",\"/v2\",\"/training/sessions\"]}");
     return Route::kHealth;
   }
   SetError(resp, 404, "no route for " + std::string(req.method) + " " + std::string(path));

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -23,7 +24,13 @@
 #include "server/http/http_message.h"
 #include "server/http/http_server.h"
 
+namespace mlos::runtime {
+class TrainingService;  // runtime/training_service.h
+}  // namespace mlos::runtime
+
 namespace mlos::server {
+
+class ShmRegistry;  // shm_registry.h: regions registered through /v2/systemsharedmemory
 
 struct ApiInfo {
   std::string version;
@@ -33,6 +40,7 @@ struct ApiInfo {
   std::string socket;
   bool grpc_enabled = false;  // requested (not yet served)
   bool ipc_enabled = false;   // requested (served by the IPC server when it exists)
+  bool http_shm = false;      // Triton system shared memory over HTTP (--http-shm)
 };
 
 class ApiServer {
@@ -45,6 +53,8 @@ class ApiServer {
   // For the connection gauges in /stats and /metrics; may stay null.
   void set_http_server(const http::HttpServer* server) { http_ = server; }
   void set_http_port(int port) { info_.http_port = port; }
+  // Training sessions (/training/sessions); null: those routes answer 503.
+  void set_training_service(runtime::TrainingService* training) { training_ = training; }
 
  private:
   // Routes; each returns the Route it served, for metrics.
@@ -72,6 +82,14 @@ class ApiServer {
   void KServeMetadata(const runtime::ModelEntry& e, http::HttpResponse* resp);
   void KServeInfer(runtime::ModelEntry& e, const http::HttpRequest& req, http::HttpResponse* resp);
 
+  // shm_routes.cc: /v2/systemsharedmemory (status, region/{r}/register|status|unregister)
+  runtime::Route SystemSharedMemory(const http::HttpRequest& req, std::string_view rest,
+                                    http::HttpResponse* resp);
+
+  // training_routes.cc: /training/sessions[/{id}[/pause|/resume|/stop|/events]]
+  runtime::Route Training(const http::HttpRequest& req, std::string_view rest,
+                          http::HttpResponse* resp);
+
   std::string StatsJson() const;
 
   runtime::ModelManager* models_;
@@ -79,6 +97,8 @@ class ApiServer {
   runtime::ServerMetrics* metrics_;
   ApiInfo info_;
   const http::HttpServer* http_ = nullptr;
+  runtime::TrainingService* training_ = nullptr;
+  std::shared_ptr<ShmRegistry> shm_;  // created when info_.http_shm
 };
 
 // The HTTP status for a failed Status (InvalidArgument 400, NotFound 404, ...).
