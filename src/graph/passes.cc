@@ -409,7 +409,8 @@ void FuseActivations(Graph& g) {
 
 }  // namespace
 
-void FuseAttention(Graph& g);  // attention_fusion.cc
+void FuseAttention(Graph& g);   // attention_fusion.cc
+void FuseCnnPatterns(Graph& g);  // cnn_fusion.cc
 
 Status OptimizeGraph(Graph& g, const OpRegistry& reg, ThreadPool& pool) {
   MLOS_RETURN_IF_ERROR(FoldConstants(g, reg, pool));
@@ -418,6 +419,7 @@ Status OptimizeGraph(Graph& g, const OpRegistry& reg, ThreadPool& pool) {
   FuseGelu(g);
   FuseMatMulAdd(g);
   FuseActivations(g);
+  FuseCnnPatterns(g);
   FuseAttention(g);
   EliminateDeadNodes(g);
   return Status::OK();
