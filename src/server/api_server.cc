@@ -7,6 +7,7 @@
 #include "runtime/log.h"
 #include "server/http/response_writer.h"
 #include "server/json_util.h"
+#include "server/shm_registry.h"
 #include "server/tensor_json.h"
 
 namespace mlos::server {
@@ -56,7 +57,9 @@ void SetError(HttpResponse* resp, const Status& s) {
 
 ApiServer::ApiServer(runtime::ModelManager* models, runtime::PluginHost* plugins,
                      runtime::ServerMetrics* metrics, ApiInfo info)
-    : models_(models), plugins_(plugins), metrics_(metrics), info_(std::move(info)) {}
+    : models_(models), plugins_(plugins), metrics_(metrics), info_(std::move(info)) {
+  if (info_.http_shm) shm_ = std::make_shared<ShmRegistry>();
+}
 
 void ApiServer::Handle(const HttpRequest& req, HttpResponse* resp) {
   Route route = Dispatch(req, resp);

@@ -1,10 +1,13 @@
-// KServe v2 / Open Inference Protocol over REST, with the binary tensor data extension.
+// KServe v2 / Open Inference Protocol over REST, with the binary tensor data extension and
+// (with --http-shm) Triton's system shared memory for inputs and requested outputs.
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "server/api_server.h"
 #include "server/json_util.h"
+#include "server/kserve_shm.h"
+#include "server/shm_registry.h"
 #include "server/tensor_json.h"
 
 namespace mlos::server {
@@ -34,78 +37,6 @@ bool GetBoolParam(const rapidjson::Value& obj, const char* key) {
   return it != p->value.MemberEnd() && it->value.IsBool() && it->value.GetBool();
 }
 
-// Decodes one input's raw bytes (binary extension) into a tensor.
-Result<Tensor> TensorFromBinary(std::string_view bytes, DType dtype, const Shape& shape,
-                                const std::string& name) {
-  MLOS_ASSIGN_OR_RETURN(int64_t n, NumElements(shape));
-  // Sizes are checked against the bytes actually sent before anything is allocated.
-  if (dtype == DType::kString) {
-    if (static_cast<uint64_t>(n) > bytes.size() / 4) {
-      return InvalidArgument("input '", name, "': ", bytes.size(), " bytes cannot hold ", n,
-                             " BYTES elements");
-    }
-  } else if (static_cast<uint64_t>(n) != bytes.size() / DTypeSize(dtype) ||
-             bytes.size() % DTypeSize(dtype) != 0) {
-    return InvalidArgument("input '", name, "': binary_data_size is ", bytes.size(),
-                           " bytes but shape ", ShapeToString(shape), " of ", KServeDatatype(dtype),
-                           " needs ", static_cast<uint64_t>(n) * DTypeSize(dtype));
-  }
-  MLOS_ASSIGN_OR_RETURN(Tensor t, Tensor::Empty(dtype, shape));
-  if (dtype == DType::kString) {
-    std::string* out = static_cast<std::string*>(t.raw_data());
-    size_t pos = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      if (bytes.size() - pos < 4) {
-        return InvalidArgument("input '", name, "': BYTES data ends inside element ", i);
-      }
-      uint32_t len;
-      std::memcpy(&len, bytes.data() + pos, 4);  // little-endian hosts only (x86-64, arm64)
-      pos += 4;
-      if (bytes.size() - pos < len) {
-        return InvalidArgument("input '", name, "': BYTES element ", i, " overruns the data");
-      }
-      out[i].assign(bytes.data() + pos, len);
-      pos += len;
-    }
-    if (pos != bytes.size()) {
-      return InvalidArgument("input '", name, "': ", bytes.size() - pos,
-                             " bytes left after the last BYTES element");
-    }
-    return t;
-  }
-  if (static_cast<uint64_t>(bytes.size()) != t.nbytes()) {
-    return InvalidArgument("input '", name, "': binary_data_size is ", bytes.size(),
-                           " bytes but shape ", ShapeToString(shape), " of ", KServeDatatype(dtype),
-                           " needs ", t.nbytes());
-  }
-  if (dtype == DType::kBool) {
-    bool* out = static_cast<bool*>(t.raw_data());
-    for (int64_t i = 0; i < n; ++i) out[i] = bytes[static_cast<size_t>(i)] != 0;
-  } else if (!bytes.empty()) {
-    std::memcpy(t.raw_data(), bytes.data(), bytes.size());
-  }
-  return t;
-}
-
-void AppendBinary(const Tensor& in, std::string* out) {
-  Result<Tensor> c = in.Contiguous();
-  if (!c.ok()) return;
-  const Tensor& t = *c;
-  if (t.dtype() == DType::kString) {
-    const std::string* s = static_cast<const std::string*>(t.raw_data());
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      uint32_t len = static_cast<uint32_t>(s[i].size());
-      out->append(reinterpret_cast<const char*>(&len), 4);
-      out->append(s[i]);
-    }
-  } else if (t.dtype() == DType::kBool) {
-    const bool* b = static_cast<const bool*>(t.raw_data());
-    for (int64_t i = 0; i < t.numel(); ++i) out->push_back(b[i] ? 1 : 0);
-  } else {
-    out->append(static_cast<const char*>(t.raw_data()), t.nbytes());
-  }
-}
-
 }  // namespace
 
 Route ApiServer::KServe(const HttpRequest& req, std::string_view rest, HttpResponse* resp) {
@@ -113,7 +44,8 @@ Route ApiServer::KServe(const HttpRequest& req, std::string_view rest, HttpRespo
   if (rest.empty() || rest == "/") {
     if (!get) return SetError(resp, 405, "use GET"), Route::kV2Server;
     resp->SetJson(200, "{\"name\":\"mlos-core\",\"version\":\"" + info_.version +
-                           "\",\"extensions\":[\"binary_tensor_data\"]}");
+                           "\",\"extensions\":[\"binary_tensor_data\"" +
+                           (shm_ ? ",\"system_shared_memory\"" : "") + "]}");
     return Route::kV2Server;
   }
   if (rest == "/health/live" || rest == "/health/ready") {
@@ -228,14 +160,22 @@ void ApiServer::KServeMetadata(const ModelEntry& e, HttpResponse* resp) {
 
 namespace {
 
+struct RequestedOutput {
+  std::string name;
+  bool binary = false;
+  ShmTensorRef shm;  // region set: written into shared memory
+};
+
 struct KServeRequest {
   std::vector<NamedTensor> inputs;
-  std::vector<std::pair<std::string, bool>> outputs;  // name, binary
+  std::vector<RequestedOutput> outputs;
   std::string id;
 };
 
+// `shm` null: the system-shared-memory extension is off.
 Status ParseKServeRequest(const rapidjson::Document& doc, std::string_view binary,
-                          const runtime::LoadedModel& model, KServeRequest* out) {
+                          const runtime::LoadedModel& model, const ShmRegistry* shm,
+                          KServeRequest* out) {
   if (!doc.IsObject()) return InvalidArgument("the inference request must be a JSON object");
   auto idm = doc.FindMember("id");
   if (idm != doc.MemberEnd()) {
@@ -300,8 +240,16 @@ Status ParseKServeRequest(const rapidjson::Document& doc, std::string_view binar
         is_binary = true;
       }
     }
+    ShmTensorRef ref;
+    MLOS_RETURN_IF_ERROR(ParseShmRef(in, "input '" + name + "'", /*output=*/false, shm, &ref));
     Result<Tensor> t = Status(StatusCode::kInternal, "unset");
-    if (is_binary) {
+    if (ref.region) {
+      if (is_binary) {
+        return InvalidArgument("input '", name,
+                               "' has both binary_data_size and shared_memory_region");
+      }
+      t = ShmInputTensor(ref, dtype, shape, name);
+    } else if (is_binary) {
       if (binary_size > binary.size() - binary_pos) {
         return InvalidArgument("input '", name, "': binary_data_size ", binary_size,
                                " runs past the binary data");
@@ -311,7 +259,8 @@ Status ParseKServeRequest(const rapidjson::Document& doc, std::string_view binar
     } else {
       auto dm = in.FindMember("data");
       if (dm == in.MemberEnd()) {
-        return InvalidArgument("input '", name, "' has neither 'data' nor binary_data_size");
+        return InvalidArgument("input '", name,
+                               "' has no 'data', binary_data_size or shared_memory_region");
       }
       t = JsonToTensor(dm->value, dtype, shape, name);
     }
@@ -337,10 +286,12 @@ Status ParseKServeRequest(const rapidjson::Document& doc, std::string_view binar
       bool known = false;
       for (const TensorInfo& t : model.outputs()) known = known || t.name == name;
       if (!known) return InvalidArgument("unknown output '", name, "'");
-      out->outputs.emplace_back(name, binary_all || GetBoolParam(o, "binary_data"));
+      RequestedOutput r{name, binary_all || GetBoolParam(o, "binary_data"), {}};
+      MLOS_RETURN_IF_ERROR(ParseShmRef(o, "output '" + name + "'", /*output=*/true, shm, &r.shm));
+      out->outputs.push_back(std::move(r));
     }
   } else {
-    for (const TensorInfo& t : model.outputs()) out->outputs.emplace_back(t.name, binary_all);
+    for (const TensorInfo& t : model.outputs()) out->outputs.push_back({t.name, binary_all, {}});
   }
   return Status::OK();
 }
@@ -375,7 +326,7 @@ void ApiServer::KServeInfer(ModelEntry& e, const HttpRequest& req, HttpResponse*
   Status st = ParseJson(json, &doc);
   if (!st.ok()) return fail(st);
   KServeRequest kr;
-  st = ParseKServeRequest(doc, binary, *model, &kr);
+  st = ParseKServeRequest(doc, binary, *model, shm_.get(), &kr);
   if (!st.ok()) return fail(st);
 
   int64_t start_us = runtime::MonotonicMicros();
@@ -401,7 +352,8 @@ void ApiServer::KServeInfer(ModelEntry& e, const HttpRequest& req, HttpResponse*
   }
   w.Key("outputs");
   w.StartArray();
-  for (const auto& [name, as_binary] : kr.outputs) {
+  for (const RequestedOutput& ro : kr.outputs) {
+    const std::string& name = ro.name;
     const Tensor* t = nullptr;
     for (const auto& [n, x] : outputs) {
       if (n == name) t = &x;
@@ -414,7 +366,19 @@ void ApiServer::KServeInfer(ModelEntry& e, const HttpRequest& req, HttpResponse*
     WriteString(KServeDatatype(t->dtype()), &w);
     w.Key("shape");
     WriteShape(t->shape(), &w);
-    if (as_binary) {
+    if (ro.shm.region) {
+      Result<uint64_t> written = WriteShmOutput(*t, ro.shm, name);
+      if (!written.ok()) return fail(written.status());
+      w.Key("parameters");
+      w.StartObject();
+      w.Key("shared_memory_region");
+      WriteString(ro.shm.region->name(), &w);
+      w.Key("shared_memory_offset");
+      w.Uint64(ro.shm.offset);
+      w.Key("shared_memory_byte_size");
+      w.Uint64(*written);
+      w.EndObject();
+    } else if (ro.binary) {
       size_t before = binary_out.size();
       AppendBinary(*t, &binary_out);
       w.Key("parameters");

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -295,6 +296,77 @@ Status ParseJson(std::string_view text, rapidjson::Document* doc) {
                            rapidjson::GetParseError_En(doc->GetParseError()));
   }
   return Status::OK();
+}
+
+Result<Tensor> TensorFromBinary(std::string_view bytes, DType dtype, const Shape& shape,
+                                std::string_view name) {
+  MLOS_ASSIGN_OR_RETURN(int64_t n, NumElements(shape));
+  // Sizes are checked against the bytes actually sent before anything is allocated.
+  if (dtype == DType::kString) {
+    if (static_cast<uint64_t>(n) > bytes.size() / 4) {
+      return InvalidArgument("input '", name, "': ", bytes.size(), " bytes cannot hold ", n,
+                             " BYTES elements");
+    }
+  } else if (static_cast<uint64_t>(n) != bytes.size() / DTypeSize(dtype) ||
+             bytes.size() % DTypeSize(dtype) != 0) {
+    return InvalidArgument("input '", name, "': binary_data_size is ", bytes.size(),
+                           " bytes but shape ", ShapeToString(shape), " of ", KServeDatatype(dtype),
+                           " needs ", static_cast<uint64_t>(n) * DTypeSize(dtype));
+  }
+  MLOS_ASSIGN_OR_RETURN(Tensor t, Tensor::Empty(dtype, shape));
+  if (dtype == DType::kString) {
+    std::string* out = static_cast<std::string*>(t.raw_data());
+    size_t pos = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (bytes.size() - pos < 4) {
+        return InvalidArgument("input '", name, "': BYTES data ends inside element ", i);
+      }
+      uint32_t len;
+      std::memcpy(&len, bytes.data() + pos, 4);  // little-endian hosts only (x86-64, arm64)
+      pos += 4;
+      if (bytes.size() - pos < len) {
+        return InvalidArgument("input '", name, "': BYTES element ", i, " overruns the data");
+      }
+      out[i].assign(bytes.data() + pos, len);
+      pos += len;
+    }
+    if (pos != bytes.size()) {
+      return InvalidArgument("input '", name, "': ", bytes.size() - pos,
+                             " bytes left after the last BYTES element");
+    }
+    return t;
+  }
+  if (static_cast<uint64_t>(bytes.size()) != t.nbytes()) {
+    return InvalidArgument("input '", name, "': binary_data_size is ", bytes.size(),
+                           " bytes but shape ", ShapeToString(shape), " of ", KServeDatatype(dtype),
+                           " needs ", t.nbytes());
+  }
+  if (dtype == DType::kBool) {
+    bool* out = static_cast<bool*>(t.raw_data());
+    for (int64_t i = 0; i < n; ++i) out[i] = bytes[static_cast<size_t>(i)] != 0;
+  } else if (!bytes.empty()) {
+    std::memcpy(t.raw_data(), bytes.data(), bytes.size());
+  }
+  return t;
+}
+
+void AppendBinary(const Tensor& in, std::string* out) {
+  Result<Tensor> c = in.Contiguous();
+  if (!c.ok()) return;
+  const Tensor& t = *c;
+  if (t.dtype() == DType::kString) {
+    const std::string* s = static_cast<const std::string*>(t.raw_data());
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      uint32_t len = static_cast<uint32_t>(s[i].size());
+      out->append(reinterpret_cast<const char*>(&len), 4);
+      out->append(s[i]);
+    }
+  } else if (t.dtype() == DType::kBool) {
+    const bool* b = static_cast<const bool*>(t.raw_data());
+    for (int64_t i = 0; i < t.numel(); ++i) out->push_back(b[i] ? 1 : 0);
+  } else {
+    out->append(static_cast<const char*>(t.raw_data()), t.nbytes());
+  }
 }
 
 }  // namespace mlos::server

@@ -11,6 +11,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <string>
 #include <string_view>
 
 #include "mlos/status.h"
@@ -37,6 +38,14 @@ Result<Tensor> JsonToTensor(const rapidjson::Value& v, DType dtype, const Shape&
 // Writes the elements of `t` as one flat JSON array.
 void WriteTensorValues(const Tensor& t, JsonWriter* w);
 void WriteShape(const Shape& s, JsonWriter* w);
+
+// The binary tensor data extension (also the layout of tensors in shared memory): `bytes` holds
+// the elements of `shape` row-major, BYTES elements as u32 little-endian length + bytes, BOOL
+// as one byte each. The size must match exactly; errors name input `name`. Always copies.
+Result<Tensor> TensorFromBinary(std::string_view bytes, DType dtype, const Shape& shape,
+                                std::string_view name);
+// Appends the elements of `t` in that layout.
+void AppendBinary(const Tensor& t, std::string* out);
 
 // KServe v2 datatype names ("FP32", "INT64", "BYTES", ...).
 std::string_view KServeDatatype(DType t);
