@@ -15,6 +15,10 @@ mlos::Result<std::string> ReadFile(const std::string& path);
 mlos::Status WriteFile(const std::string& path, const std::string& bytes);
 // A tensor (or sequence) from a TensorProto .pb file or a .npy file.
 mlos::Result<mlos::graph::Value> ReadValueFile(const std::string& path, bool want_sequence);
+// Test data for a graph input/output of the given kind: a TensorProto, SequenceProto or
+// OptionalProto .pb file (or a .npy for tensors).
+mlos::Result<mlos::graph::Value> ReadValueFile(const std::string& path,
+                                               mlos::graph::ValueKind kind);
 mlos::Result<mlos::Tensor> ReadNpy(const std::string& bytes);
 mlos::Result<std::string> WriteNpy(const mlos::Tensor& t);
 

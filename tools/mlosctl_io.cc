@@ -167,4 +167,14 @@ Result<mlos::graph::Value> ReadValueFile(const std::string& path, bool want_sequ
   return v;
 }
 
+Result<mlos::graph::Value> ReadValueFile(const std::string& path, mlos::graph::ValueKind kind) {
+  if (kind != mlos::graph::ValueKind::kOptional) {
+    return ReadValueFile(path, kind == mlos::graph::ValueKind::kSequence);
+  }
+  MLOS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  auto v = mlos::graph::OptionalValueFromPbBytes(bytes);
+  if (!v.ok()) return v.status().WithContext(path);
+  return v;
+}
+
 }  // namespace mlosctl

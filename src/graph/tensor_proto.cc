@@ -259,6 +259,26 @@ Status TensorToProto(const Tensor& t, const std::string& name, TensorProto* prot
   return Status::OK();
 }
 
+namespace {
+
+// A SequenceProto of tensors as a Value (other element types are not supported).
+Result<Value> SequenceValue(const onnx::SequenceProto& seq) {
+  std::vector<Tensor> items;
+  DType dt = DType::kFloat32;
+  if (seq.elem_type() != onnx::SequenceProto::TENSOR &&
+      seq.elem_type() != onnx::SequenceProto::UNDEFINED) {
+    return Unimplemented("sequence element type ", seq.elem_type());
+  }
+  for (const auto& tp : seq.tensor_values()) {
+    MLOS_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(tp, ""));
+    dt = t.dtype();
+    items.push_back(std::move(t));
+  }
+  return Value::FromSequence(std::move(items), dt);
+}
+
+}  // namespace
+
 Result<Value> ValueFromPbBytes(std::string_view bytes, bool want_sequence) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return ResourceExhausted("protobuf message of ", bytes.size(), " bytes is too large");
@@ -268,18 +288,7 @@ Result<Value> ValueFromPbBytes(std::string_view bytes, bool want_sequence) {
     if (!seq.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       return DataLoss("cannot parse SequenceProto");
     }
-    std::vector<Tensor> items;
-    DType dt = DType::kFloat32;
-    if (seq.elem_type() != onnx::SequenceProto::TENSOR &&
-        seq.elem_type() != onnx::SequenceProto::UNDEFINED) {
-      return Unimplemented("sequence element type ", seq.elem_type());
-    }
-    for (const auto& tp : seq.tensor_values()) {
-      MLOS_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(tp, ""));
-      dt = t.dtype();
-      items.push_back(std::move(t));
-    }
-    return Value::FromSequence(std::move(items), dt);
+    return SequenceValue(seq);
   }
   TensorProto tp;
   if (!tp.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -287,6 +296,28 @@ Result<Value> ValueFromPbBytes(std::string_view bytes, bool want_sequence) {
   }
   MLOS_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(tp, ""));
   return Value::FromTensor(std::move(t));
+}
+
+Result<Value> OptionalValueFromPbBytes(std::string_view bytes) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return ResourceExhausted("protobuf message of ", bytes.size(), " bytes is too large");
+  }
+  onnx::OptionalProto opt;
+  if (!opt.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return DataLoss("cannot parse OptionalProto");
+  }
+  switch (opt.elem_type()) {
+    case onnx::OptionalProto::UNDEFINED:
+      return Value{};  // the empty optional
+    case onnx::OptionalProto::TENSOR: {
+      MLOS_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(opt.tensor_value(), ""));
+      return Value::FromTensor(std::move(t));
+    }
+    case onnx::OptionalProto::SEQUENCE:
+      return SequenceValue(opt.sequence_value());
+    default:
+      return Unimplemented("optional element type ", opt.elem_type());
+  }
 }
 
 Result<std::string> ValueToPbBytes(const Value& v, const std::string& name) {

@@ -29,6 +29,9 @@ Status TensorToProto(const Tensor& t, const std::string& name, onnx::TensorProto
 // Parses a serialized TensorProto or SequenceProto file (test data). `want_sequence` picks the
 // message type.
 Result<Value> ValueFromPbBytes(std::string_view bytes, bool want_sequence);
+// Parses a serialized OptionalProto (test data of optional-typed graph inputs and outputs): an
+// empty optional becomes a Value of kind kNone, else the tensor or sequence it holds.
+Result<Value> OptionalValueFromPbBytes(std::string_view bytes);
 Result<std::string> ValueToPbBytes(const Value& v, const std::string& name);
 
 }  // namespace mlos::graph
