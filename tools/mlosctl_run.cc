@@ -1,7 +1,10 @@
 // `mlosctl run` and `mlosctl bench`.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <random>
@@ -25,6 +28,7 @@ struct Common {
   std::vector<std::pair<std::string, mlos::Shape>> shapes;
   std::string output_dir;
   int threads = 0, warmup = 3, iters = 20;
+  bool profile = false;  // bench: per-op-type times on stderr (also MLOS_PROFILE=1)
 };
 
 bool ParseArgs(const std::vector<std::string>& args, Common* c) {
@@ -52,6 +56,8 @@ bool ParseArgs(const std::vector<std::string>& args, Common* c) {
         }
         c->shapes.emplace_back(name, s);
       }
+    } else if (a == "--profile") {
+      c->profile = true;
     } else if (a == "--output-dir") {
       const std::string* v = next();
       if (!v) return false;
@@ -110,6 +116,39 @@ mlos::Result<std::vector<mlos::NamedTensor>> MakeInputs(const mlos::graph::Sessi
   return out;
 }
 
+// CPU time of the whole process (all threads), in ms: less sensitive than wall time to other
+// processes on a loaded machine, so A/B comparisons can use it (reported as cpu_ms, the median).
+double ProcessCpuMs() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + t.tv_usec / 1e3; };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
+// Per-op-type table (time per run, share, calls per run), largest first, then the executor's
+// own time: the whole run minus the kernels.
+void PrintProfile(const mlos::graph::OpProfile& p) {
+  if (p.runs == 0) return;
+  const double runs = static_cast<double>(p.runs);
+  std::vector<std::pair<std::string, mlos::graph::OpProfile::Entry>> rows(p.ops.begin(),
+                                                                          p.ops.end());
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.second.ns > b.second.ns; });
+  int64_t kernels = 0;
+  for (const auto& r : rows) kernels += r.second.ns;
+  const double total_us = static_cast<double>(p.run_ns) / 1e3 / runs;
+  std::fprintf(stderr, "%-28s %10s %7s %7s\n", "op", "us/run", "share", "calls");
+  for (const auto& [name, e] : rows) {
+    const double us = static_cast<double>(e.ns) / 1e3 / runs;
+    std::fprintf(stderr, "%-28s %10.1f %6.1f%% %7.0f\n", name.c_str(), us, 100.0 * us / total_us,
+                 static_cast<double>(e.calls) / runs);
+  }
+  const double over = static_cast<double>(p.run_ns - kernels) / 1e3 / runs;
+  std::fprintf(stderr, "%-28s %10.1f %6.1f%%\n", "(executor overhead)", over,
+               100.0 * over / total_us);
+  std::fprintf(stderr, "%-28s %10.1f\n", "(run total)", total_us);
+}
+
 }  // namespace
 
 int RunModel(const std::vector<std::string>& args) {
@@ -159,9 +198,11 @@ int Bench(const std::vector<std::string>& args) {
   Common c;
   if (!ParseArgs(args, &c)) {
     std::cerr << "usage: mlosctl bench MODEL [--threads N] [--warmup N] [--iters N] "
-                 "[--input NAME=FILE ...] [--shape NAME=1x128 ...]\n";
+                 "[--input NAME=FILE ...] [--shape NAME=1x128 ...] [--profile]\n";
     return 2;
   }
+  if (const char* e = std::getenv("MLOS_PROFILE"); e != nullptr && std::string(e) == "1")
+    c.profile = true;
   mlos::ThreadPool pool(c.threads);
   mlos::graph::SessionOptions opts;
   opts.pool = &pool;
@@ -187,11 +228,15 @@ int Bench(const std::vector<std::string>& args) {
       return 1;
     }
   }
-  std::vector<double> ms;
+  std::vector<double> ms, cpu;
+  mlos::graph::OpProfile profile;
+  if (c.profile) stats.profile = &profile;
   for (int i = 0; i < c.iters; ++i) {
+    const double c0 = ProcessCpuMs();
     auto a = std::chrono::steady_clock::now();
     Status st = (*session)->Run(*inputs, &outputs, &stats);
     auto b = std::chrono::steady_clock::now();
+    cpu.push_back(ProcessCpuMs() - c0);
     if (!st.ok()) {
       std::cerr << "error: " << st.ToString() << "\n";
       return 1;
@@ -199,6 +244,7 @@ int Bench(const std::vector<std::string>& args) {
     ms.push_back(std::chrono::duration<double, std::milli>(b - a).count());
   }
   std::sort(ms.begin(), ms.end());
+  std::sort(cpu.begin(), cpu.end());
   auto pct = [&](double q) {
     return ms[std::min(ms.size() - 1, static_cast<size_t>(q * (ms.size() - 1) + 0.5))];
   };
@@ -208,9 +254,10 @@ int Bench(const std::vector<std::string>& args) {
   std::printf(
       "{\"model\": \"%s\", \"threads\": %d, \"iters\": %d, \"median_ms\": %.4f, "
       "\"p90_ms\": %.4f, \"min_ms\": %.4f, \"mean_ms\": %.4f, \"load_ms\": %.2f, "
-      "\"arena_peak_bytes\": %zu}\n",
+      "\"arena_peak_bytes\": %zu, \"cpu_ms\": %.4f}\n",
       c.model.c_str(), pool.num_threads(), c.iters, pct(0.5), pct(0.9), ms.front(), mean, load_ms,
-      stats.arena_peak_bytes);
+      stats.arena_peak_bytes, cpu[cpu.size() / 2]);
+  if (c.profile) PrintProfile(profile);
   return 0;
 }
 

@@ -1,9 +1,12 @@
 #include "graph/executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <set>
 #include <unordered_map>
+
+#include "graph/session.h"
 
 namespace mlos::graph {
 namespace {
@@ -58,6 +61,7 @@ class FrameRunner final : public ExecHooks {
     arena_owner_ = std::move(owner);
   }
   void EnableRecording() { recording_ = true; }
+  void SetProfile(OpProfile* profile) { profile_ = profile; }
 
   // The value of `name` visible from this frame (walks enclosing frames).
   const Value* Lookup(const std::string& name) const {
@@ -94,7 +98,16 @@ class FrameRunner final : public ExecHooks {
       outs.assign(st.out_ids.size(), Value());
       OpContext ctx(*st.node, current_step_, st.opset, std::span<const Value*>(in_ptrs),
                     std::span<Value>(outs), pool_, *this);
+      std::chrono::steady_clock::time_point t0;
+      if (profile_ != nullptr) t0 = std::chrono::steady_clock::now();
       Status s = st.kernel->Compute(ctx);
+      if (profile_ != nullptr) {
+        const auto dt = std::chrono::steady_clock::now() - t0;
+        const Node& n = *st.node;
+        auto& e = profile_->ops[n.domain.empty() ? n.op_type : n.domain + "::" + n.op_type];
+        e.ns += std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count();
+        ++e.calls;
+      }
       if (!s.ok()) {
         if (s.message().rfind("node '", 0) == 0) return s;
         return s.WithContext(st.node->Describe() + " opset " + std::to_string(st.opset));
@@ -172,6 +185,7 @@ class FrameRunner final : public ExecHooks {
   uint8_t* arena_ = nullptr;
   std::shared_ptr<void> arena_owner_;
   bool recording_ = false;
+  OpProfile* profile_ = nullptr;
   std::vector<Rec> recs_;
   std::unordered_map<const Storage*, int> storage_rec_;
 
@@ -452,8 +466,9 @@ std::unique_ptr<MemoryPlan> FrameRunner::FinishRecording() {
 
 Status Executor::Run(const GraphPlan& plan, const std::vector<Value>& inputs, ThreadPool& pool,
                      MemoryPlan* memory, std::unique_ptr<MemoryPlan>* record,
-                     std::vector<Value>* outputs) {
+                     std::vector<Value>* outputs, OpProfile* profile) {
   FrameRunner runner(plan, nullptr, pool);
+  runner.SetProfile(profile);
   const auto& in_ids = plan.input_ids();
   if (inputs.size() != in_ids.size()) {
     return Internal("executor got ", inputs.size(), " inputs for ", in_ids.size());

@@ -24,6 +24,8 @@
 
 namespace mlos::graph {
 
+struct OpProfile;  // session.h
+
 struct Step {
   const Node* node = nullptr;
   int64_t opset = 1;
@@ -96,10 +98,11 @@ struct RunResult {
 class Executor {
  public:
   // Runs the top-level plan. `memory` may be null (heap only); when `record` is non-null the run
-  // records allocations and fills *record with a new MemoryPlan.
+  // records allocations and fills *record with a new MemoryPlan. When `profile` is non-null,
+  // each top-level step's kernel time is added to it by op type.
   static Status Run(const GraphPlan& plan, const std::vector<Value>& inputs, ThreadPool& pool,
                     MemoryPlan* memory, std::unique_ptr<MemoryPlan>* record,
-                    std::vector<Value>* outputs);
+                    std::vector<Value>* outputs, OpProfile* profile = nullptr);
 };
 
 }  // namespace mlos::graph

@@ -94,8 +94,8 @@ class SessionImpl final : public Session {
       if (it != plans_.end()) mp = it->second;
     }
     std::unique_ptr<MemoryPlan> recorded;
-    MLOS_RETURN_IF_ERROR(
-        Executor::Run(*plan_, bound, *pool_, mp.get(), mp ? nullptr : &recorded, outputs));
+    MLOS_RETURN_IF_ERROR(Executor::Run(*plan_, bound, *pool_, mp.get(), mp ? nullptr : &recorded,
+                                       outputs, stats != nullptr ? stats->profile : nullptr));
     if (recorded) {
       mp = std::move(recorded);
       std::lock_guard<std::mutex> lock(mu_);
@@ -103,10 +103,13 @@ class SessionImpl final : public Session {
       plans_.emplace(key, mp);
     }
     if (stats) {
+      const auto dt = std::chrono::steady_clock::now() - t0;
       stats->arena_peak_bytes = mp ? mp->arena_bytes() : 0;
-      stats->run_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count();
+      stats->run_us = std::chrono::duration_cast<std::chrono::microseconds>(dt).count();
+      if (stats->profile != nullptr) {
+        stats->profile->run_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count();
+        ++stats->profile->runs;
+      }
     }
     return Status::OK();
   }

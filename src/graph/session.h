@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,9 +27,24 @@ struct SessionOptions {
   bool optimize = true;        // constant folding, fusions, dead-node elimination
 };
 
+// Time per operator type, summed over the runs that were given it (RunStats::profile).
+// Not thread-safe: give each concurrent run its own.
+struct OpProfile {
+  struct Entry {
+    int64_t ns = 0;     // wall time inside the kernels of this op type
+    int64_t calls = 0;  // kernel calls
+  };
+  std::map<std::string, Entry> ops;  // key: op type, "domain::op" outside the default domain
+  int64_t run_ns = 0;                // wall time of the whole runs (input checks included)
+  int64_t runs = 0;
+};
+
 struct RunStats {
   int64_t run_us = 0;           // wall time inside Run
   size_t arena_peak_bytes = 0;  // peak of the static memory plan used
+  // When set (by the caller, who owns it), the run adds its per-op times to it; costs one clock
+  // read per step.
+  OpProfile* profile = nullptr;
 };
 
 class Session {
