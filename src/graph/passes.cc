@@ -196,6 +196,48 @@ void SetFloat(Node& n, const std::string& k, float v) {
   n.attrs[k] = a;
 }
 
+// Mul/Div by a scalar 1 and Add/Sub of a scalar 0 (rank-0 constants, so the shape cannot change;
+// ONNX makes both operands one dtype) are dropped and their readers read the operand directly.
+// torch exports baddbmm-style attention as MatMul * 1.0 + mask * 1.0, which hides the pattern.
+void EliminateIdentityArithmetic(Graph& g) {
+  Uses u = ComputeUses(g);
+  std::vector<bool> dead(g.nodes.size(), false);
+  std::map<std::string, std::string> rename;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (!n.domain.empty() || n.inputs.size() != 2 || n.outputs.size() != 1) continue;
+    const bool mul = n.op_type == "Mul", div = n.op_type == "Div";
+    const bool add = n.op_type == "Add", sub = n.op_type == "Sub";
+    if (!mul && !div && !add && !sub) continue;
+    if (u.pinned.count(n.outputs[0]) || IsGraphInput(g, n.outputs[0])) continue;
+    const double neutral = (mul || div) ? 1.0 : 0.0;
+    auto is_neutral = [&](const std::string& name) {
+      const Tensor* t = Const(g, name);
+      return t != nullptr && t->rank() == 0 && IsFloating(t->dtype()) &&
+             t->GetAsDouble(0) == neutral;
+    };
+    std::string keep;
+    if (is_neutral(n.inputs[1])) {
+      keep = n.inputs[0];
+    } else if ((mul || add) && is_neutral(n.inputs[0])) {
+      keep = n.inputs[1];
+    } else {
+      continue;
+    }
+    auto r = rename.find(keep);
+    rename[n.outputs[0]] = r == rename.end() ? keep : r->second;
+    dead[i] = true;
+  }
+  if (rename.empty()) return;
+  for (Node& n : g.nodes) {
+    for (auto& in : n.inputs) {
+      auto it = rename.find(in);
+      if (it != rename.end()) in = it->second;
+    }
+  }
+  Compact(g, dead);
+}
+
 // Conv + BatchNormalization (constant statistics) -> Conv with folded weights.
 void FuseConvBatchNorm(Graph& g) {
   Uses u = ComputeUses(g);
@@ -409,12 +451,13 @@ void FuseActivations(Graph& g) {
 
 }  // namespace
 
-void FuseAttention(Graph& g);   // attention_fusion.cc
+void FuseAttention(Graph& g);    // attention_fusion.cc
 void FuseCnnPatterns(Graph& g);  // cnn_fusion.cc
 
 Status OptimizeGraph(Graph& g, const OpRegistry& reg, ThreadPool& pool) {
   MLOS_RETURN_IF_ERROR(FoldConstants(g, reg, pool));
   EliminateDeadNodes(g);
+  EliminateIdentityArithmetic(g);
   FuseConvBatchNorm(g);
   FuseGelu(g);
   FuseMatMulAdd(g);

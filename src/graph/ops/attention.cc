@@ -3,36 +3,17 @@
 // q_perm/k_perm/v_perm (read as strided views, never copied), and the result is written through
 // out_perm. Work is split over (batch, row block); each task keeps its score rows in a small
 // thread-local buffer, so the T x S score matrix is never materialised.
+#include "kernels/cpu/attention.h"
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
 #include "graph/ops/op_util.h"
-#include "kernels/cpu/gemm.h"
 
 namespace mlos::graph::ops {
 namespace {
-
-// A 2-D operand of the GEMM: row-major with leading dimension, or transposed.
-struct Mat {
-  const float* p = nullptr;
-  bool trans = false;
-  int64_t ld = 0;
-};
-
-bool Describe(int64_t rs, int64_t cs, int64_t rows, int64_t cols, Mat* m) {
-  if (cs == 1 || cols == 1) {
-    m->trans = false;
-    m->ld = rows > 1 ? rs : cols;
-    return rows <= 1 || rs >= cols;
-  }
-  if (rs == 1 || rows == 1) {
-    m->trans = true;
-    m->ld = cols > 1 ? cs : rows;
-    return cols <= 1 || cs >= rows;
-  }
-  return false;
-}
 
 Result<Tensor> PermuteIf(const Tensor& t, const Node& n, const char* attr) {
   std::vector<int64_t> perm = n.GetInts(attr);
@@ -82,18 +63,6 @@ Status AttentionCompute(OpContext& ctx) {
   MLOS_ASSIGN_OR_RETURN(q, full(q, t_len, d));
   MLOS_ASSIGN_OR_RETURN(k, full(k, d, s_len));
   MLOS_ASSIGN_OR_RETURN(v, full(v, s_len, dv));
-  // Operands whose inner matrices are not unit-stride in some direction are copied once.
-  auto ensure = [&](Tensor& t) -> Status {
-    const int r = t.rank();
-    Mat m;
-    if (!Describe(t.strides()[r - 2], t.strides()[r - 1], t.shape()[r - 2], t.shape()[r - 1], &m)) {
-      MLOS_ASSIGN_OR_RETURN(t, t.Contiguous());
-    }
-    return Status::OK();
-  };
-  MLOS_RETURN_IF_ERROR(ensure(q));
-  MLOS_RETURN_IF_ERROR(ensure(k));
-  MLOS_RETURN_IF_ERROR(ensure(v));
   Tensor mask;
   if (ctx.has_input(3)) {
     MLOS_ASSIGN_OR_RETURN(const Tensor* m_in, ctx.RequireTensor(3));
@@ -145,69 +114,53 @@ Status AttentionCompute(OpContext& ctx) {
     }
     return off;
   };
-  const int64_t block = std::max<int64_t>(1, std::min<int64_t>(t_len, 32));
-  const int64_t nblocks = (t_len + block - 1) / block;
-  ThreadPool& pool = ctx.pool();
-  pool.ParallelFor(nb * nblocks, 1, [&](int64_t b0, int64_t b1) {
-    thread_local std::vector<float> scores;
-    for (int64_t task = b0; task < b1; ++task) {
-      const int64_t b = task / nblocks, r0 = (task % nblocks) * block;
-      const int64_t rows = std::min(block, t_len - r0);
-      if (static_cast<int64_t>(scores.size()) < rows * s_len)
-        scores.resize(static_cast<size_t>(rows * s_len));
-      const int qr2 = q.rank();
-      Mat qa, ka, va;
-      Describe(q.strides()[qr2 - 2], q.strides()[qr2 - 1], t_len, d, &qa);
-      Describe(k.strides()[qr2 - 2], k.strides()[qr2 - 1], d, s_len, &ka);
-      Describe(v.strides()[qr2 - 2], v.strides()[qr2 - 1], s_len, dv, &va);
-      const float* qb = qp + offset(q, b) + r0 * q.strides()[qr2 - 2];
-      kernels::GemmArgs g1;
-      g1.m = rows;
-      g1.n = s_len;
-      g1.k = d;
-      g1.a = qb;
-      g1.trans_a = qa.trans;
-      g1.lda = qa.ld;
-      g1.b = kp + offset(k, b);
-      g1.trans_b = ka.trans;
-      g1.ldb = ka.ld;
-      g1.c = scores.data();
-      g1.ldc = s_len;
-      g1.alpha = scale;
-      kernels::Sgemm(g1, pool);
-      for (int64_t r = 0; r < rows; ++r) {
-        float* sr = scores.data() + r * s_len;
-        if (mp) {
-          const float* mr = mp + offset(mask, b) + (r0 + r) * mask.strides()[qr2 - 2];
-          const int64_t ms = mask.strides()[qr2 - 1];
-          for (int64_t j = 0; j < s_len; ++j) sr[j] += mr[j * ms];
-        }
-        float mx = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < s_len; ++j) mx = std::max(mx, sr[j]);
-        if (mx == -std::numeric_limits<float>::infinity()) mx = 0.f;
-        float sum = 0.f;
-        for (int64_t j = 0; j < s_len; ++j) {
-          sr[j] = std::exp(sr[j] - mx);
-          sum += sr[j];
-        }
-        const float inv_sum = 1.f / sum;
-        for (int64_t j = 0; j < s_len; ++j) sr[j] *= inv_sum;
-      }
-      kernels::GemmArgs g2;
-      g2.m = rows;
-      g2.n = dv;
-      g2.k = s_len;
-      g2.a = scores.data();
-      g2.lda = s_len;
-      g2.b = vp + offset(v, b);
-      g2.trans_b = va.trans;
-      g2.ldb = va.ld;
-      g2.c = op + offset(ov, b) + r0 * ov.strides()[br];
-      g2.ldc = ov.strides()[br];
-      if (rows == 1) g2.ldc = std::max<int64_t>(g2.ldc, dv);
-      kernels::Sgemm(g2, pool);
+  if (nb == 0 || t_len == 0 || dv == 0) return Status::OK();
+  if (s_len == 0) {  // the product with V sums over no keys
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int64_t i = 0; i < t_len; ++i)
+        std::fill_n(op + offset(ov, b) + i * ov.strides()[br], dv, 0.f);
     }
+    return Status::OK();
+  }
+  // One task per (batch, head), split further by rows when there are fewer heads than
+  // threads can use (each task packs K^T and V once for its rows).
+  ThreadPool& pool = ctx.pool();
+  const int threads = pool.num_threads();
+  int64_t groups = 1;
+  if (threads > 1 && nb < 2 * threads) {
+    groups = std::min<int64_t>((2 * threads + nb - 1) / nb, (t_len + 11) / 12);
+  }
+  const int64_t rows_per = (t_len + groups - 1) / groups;
+  const int r = rank;
+  std::atomic<bool> failed{false};
+  pool.ParallelTasks(nb * groups, [&](int64_t task, int64_t) {
+    const int64_t b = task / groups, g = task % groups;
+    kernels::AttentionHeadArgs a;
+    a.t = t_len;
+    a.s = s_len;
+    a.d = d;
+    a.dv = dv;
+    a.q = qp + offset(q, b);
+    a.q_rs = q.strides()[r - 2];
+    a.q_cs = q.strides()[r - 1];
+    a.k = kp + offset(k, b);  // k is K^T: K(j, c) = K^T(c, j)
+    a.k_rs = k.strides()[r - 1];
+    a.k_cs = k.strides()[r - 2];
+    a.v = vp + offset(v, b);
+    a.v_rs = v.strides()[r - 2];
+    a.v_cs = v.strides()[r - 1];
+    if (mp != nullptr) {
+      a.mask = mp + offset(mask, b);
+      a.mask_rs = mask.strides()[r - 2];
+      a.mask_cs = mask.strides()[r - 1];
+    }
+    a.o = op + offset(ov, b);
+    a.o_rs = ov.strides()[br];
+    a.scale = scale;
+    const int64_t r0 = std::min(t_len, g * rows_per), r1 = std::min(t_len, r0 + rows_per);
+    if (!kernels::AttentionHeadRows(a, r0, r1).ok()) failed = true;
   });
+  if (failed) return ctx.Error("out of memory for attention scratch");
   return Status::OK();
 }
 

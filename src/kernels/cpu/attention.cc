@@ -1,0 +1,164 @@
+// One attention head on the GEMM micro-kernels: pack K^T and V once, then per block of query
+// rows pack scale * Q, compute the scores tile by tile into scratch, softmax them in place and
+// multiply by V straight into O.
+#include "kernels/cpu/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/gemm_kernels.h"
+#include "kernels/cpu/kernel_dispatch.h"
+#include "kernels/cpu/vector_math.h"
+
+namespace mlos::kernels {
+namespace {
+
+using gemm_internal::KernelSet;
+using gemm_internal::TileEpilogue;
+
+int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// The micro-kernel set the GEMM itself would pick (portable when the kernels are forced so).
+const KernelSet& Kernels() {
+  if (!KernelsUseAvx2()) return gemm_internal::PortableKernels();
+  if (gemm_internal::UseAvx512()) return gemm_internal::Avx512Kernels();
+  return gemm_internal::Avx2Kernels();
+}
+
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// Grow-only, 64-byte-aligned per-thread buffer (the micro-kernels load packed B aligned).
+class Scratch {
+ public:
+  float* Get(int64_t floats) {
+    if (floats > capacity_) {
+      buf_.reset();
+      capacity_ = 0;
+      const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+      buf_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      if (buf_ == nullptr) return nullptr;
+      capacity_ = floats;
+    }
+    return buf_.get();
+  }
+
+ private:
+  std::unique_ptr<float, FreeDeleter> buf_;
+  int64_t capacity_ = 0;
+};
+
+// Packs B(p, j) = b[p * rs + j * cs], depth x n, into depth blocks of at most ks.kc, each block
+// a run of NR-column slivers (the layout the micro-kernel reads).
+void PackBBlocks(const KernelSet& ks, const float* b, int64_t rs, int64_t cs, int64_t depth,
+                 int64_t n, float* out) {
+  const int64_t n_pad = RoundUp(n, ks.nr);
+  for (int64_t pc = 0; pc < depth; pc += ks.kc) {
+    const int64_t kc = std::min<int64_t>(ks.kc, depth - pc);
+    ks.pack_b(b + pc * rs, rs, cs, kc, n, out + pc * n_pad);
+  }
+}
+
+// C (rows x n, row stride ldc, overwritten) = alpha * A (rows x depth, A(i, p) = a[i * a_rs +
+// p * a_cs]) times B packed by PackBBlocks. abuf holds RoundUp(rows, mr) * kc floats.
+void Product(const KernelSet& ks, int64_t rows, int64_t n, int64_t depth, const float* a,
+             int64_t a_rs, int64_t a_cs, float alpha, const float* bpacked, float* abuf, float* c,
+             int64_t ldc) {
+  const int64_t n_pad = RoundUp(n, ks.nr);
+  if (depth == 0) {
+    for (int64_t i = 0; i < rows; ++i) std::fill_n(c + i * ldc, n, 0.f);
+    return;
+  }
+  TileEpilogue ep;
+  for (int64_t pc = 0; pc < depth; pc += ks.kc) {
+    const int64_t kc = std::min<int64_t>(ks.kc, depth - pc);
+    ks.pack_a(a + pc * a_cs, a_rs, a_cs, rows, kc, alpha, abuf);
+    ep.first = pc == 0;
+    ep.last = pc + kc >= depth;
+    const float* bblock = bpacked + pc * n_pad;
+    for (int64_t jr = 0; jr < n; jr += ks.nr) {
+      const int nr = static_cast<int>(std::min<int64_t>(ks.nr, n - jr));
+      for (int64_t ir = 0; ir < rows; ir += ks.mr) {
+        const int mr = static_cast<int>(std::min<int64_t>(ks.mr, rows - ir));
+        ks.kernel(kc, abuf + ir * kc, bblock + jr * kc, c + ir * ldc + jr, ldc, mr, nr, ep);
+      }
+    }
+  }
+}
+
+// Adds the mask row, then replaces the row by its softmax. A row whose every score is -inf
+// comes out NaN, as the unfused Softmax would give.
+void SoftmaxRow(float* x, int64_t n, const float* m, int64_t m_cs, bool avx2) {
+  if (m != nullptr) {
+    if (m_cs == 1 && avx2) {
+      internal::BinaryF32Avx2(BinaryOp::kAdd, x, 1, m, 1, x, n);
+    } else {
+      for (int64_t j = 0; j < n; ++j) x[j] += m[j * m_cs];
+    }
+  }
+  if (avx2) {
+    const float mx = internal::MaxF32Avx2(x, n);
+    const float sum = internal::ExpShiftSumF32Avx2(x, mx, x, n);
+    internal::AffineF32Avx2(x, 1.f / sum, 0.f, x, n);
+    return;
+  }
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) mx = std::max(mx, x[j]);
+  float sum = 0.f;
+  for (int64_t j = 0; j < n; ++j) {
+    x[j] = std::exp(x[j] - mx);
+    sum += x[j];
+  }
+  const float inv = 1.f / sum;
+  for (int64_t j = 0; j < n; ++j) x[j] *= inv;
+}
+
+}  // namespace
+
+int64_t AttentionRowBlock(int64_t s) {
+  const KernelSet& ks = Kernels();
+  // Scores of a block stay within ~128 KB (L2) next to the packed K^T and V.
+  const int64_t budget = 32768 / std::max<int64_t>(RoundUp(s, 16), 1);
+  const int64_t rows = std::clamp<int64_t>(budget, ks.mr, 8 * ks.mr);
+  return rows / ks.mr * ks.mr;
+}
+
+Status AttentionHeadRows(const AttentionHeadArgs& a, int64_t r0, int64_t r1) {
+  if (r0 >= r1) return Status::OK();
+  const KernelSet& ks = Kernels();
+  const bool avx2 = KernelsUseAvx2();
+  const int64_t rb = AttentionRowBlock(a.s);
+  const int64_t s_ld = RoundUp(a.s, 16);
+  const int64_t kt_floats = RoundUp(a.s, ks.nr) * a.d;
+  const int64_t v_floats = RoundUp(a.dv, ks.nr) * a.s;
+  const int64_t a_floats =
+      RoundUp(rb, ks.mr) * std::max<int64_t>(1, std::min<int64_t>(ks.kc, std::max(a.d, a.s)));
+  const int64_t s_floats = rb * s_ld;
+  thread_local Scratch scratch;
+  float* base = scratch.Get(kt_floats + v_floats + a_floats + s_floats + 64);
+  if (base == nullptr) return ResourceExhausted("attention: no memory for scratch");
+  float* kt = base;
+  float* vp = kt + RoundUp(kt_floats, 16);
+  float* ap = vp + RoundUp(v_floats, 16);
+  float* scores = ap + RoundUp(a_floats, 16);
+  // K^T(p, j) = K(j, p): depth d, n = s. V(p, j): depth s, n = dv.
+  PackBBlocks(ks, a.k, a.k_cs, a.k_rs, a.d, a.s, kt);
+  PackBBlocks(ks, a.v, a.v_rs, a.v_cs, a.s, a.dv, vp);
+  for (int64_t i0 = r0; i0 < r1; i0 += rb) {
+    const int64_t rows = std::min(rb, r1 - i0);
+    Product(ks, rows, a.s, a.d, a.q + i0 * a.q_rs, a.q_rs, a.q_cs, a.scale, kt, ap, scores, s_ld);
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* m = a.mask != nullptr ? a.mask + (i0 + i) * a.mask_rs : nullptr;
+      SoftmaxRow(scores + i * s_ld, a.s, m, a.mask_cs, avx2);
+    }
+    Product(ks, rows, a.dv, a.s, scores, s_ld, 1, 1.f, vp, ap, a.o + i0 * a.o_rs, a.o_rs);
+  }
+  return Status::OK();
+}
+
+}  // namespace mlos::kernels
