@@ -215,6 +215,17 @@ std::string OneString(std::string_view a) {
 }
 }  // namespace
 
+Result<std::string> IpcClient::Training(proto::Op op, std::string_view arg) {
+  std::lock_guard<std::mutex> lock(mu_);
+  MLOS_RETURN_IF_ERROR(
+      CallLocked(op, op == proto::Op::kTrainList ? std::string() : OneString(arg), -1));
+  proto::Reader r(reply_, reply_size_);
+  std::string_view json;
+  r.Str(&json, UINT32_MAX);
+  MLOS_RETURN_IF_ERROR(r.Check(proto::OpName(static_cast<uint16_t>(op))));
+  return std::string(json);
+}
+
 Result<proto::ModelDesc> IpcClient::RegisterModel(std::string_view request_json) {
   std::lock_guard<std::mutex> lock(mu_);
   MLOS_RETURN_IF_ERROR(CallLocked(proto::Op::kModelRegister, OneString(request_json), -1));

@@ -57,6 +57,9 @@ class IpcClient {
   Result<mlos::ipc::ModelDesc> ModelInfo(std::string_view id);
   Status UnregisterModel(std::string_view id);
   Status SaveModel(std::string_view id, std::string_view destination);
+  // A training operation (kTrainStart .. kTrainList): `arg` is the request JSON (start), the
+  // session id, or empty (list); returns the reply's JSON.
+  Result<std::string> Training(mlos::ipc::Op op, std::string_view arg);
 
   // Registers `region` (sealing its size first if needed); returns the daemon's region id.
   Result<uint32_t> RegisterRegion(const std::shared_ptr<ShmRegion>& region, std::string_view name);

@@ -81,6 +81,7 @@ class IpcConnection {
   Status ShmUnregister(mlos::ipc::Reader* r);
   Status ShmStatus();
   Status Infer(mlos::ipc::Reader* r);
+  Status Training(mlos::ipc::Op op, mlos::ipc::Reader* r);  // ipc_training.cc
   Status RequireOwner(std::string_view op) const;
 
   int fd_;

@@ -44,8 +44,9 @@ Status IpcConnection::Dispatch(uint16_t op, const uint8_t* payload, size_t size)
     case Op::kTrainPause:
     case Op::kTrainResume:
     case Op::kTrainStatus:
-      return Unimplemented("IPC operation '", proto::OpName(op),
-                           "' is reserved for the training manager, which is not built yet");
+    case Op::kTrainStop:
+    case Op::kTrainList:
+      return Training(static_cast<Op>(op), &r);
   }
   return Unimplemented("unknown IPC operation 0x", std::hex, op);
 }

@@ -37,6 +37,10 @@ std::string_view OpName(uint16_t op) {
       return "train_resume";
     case Op::kTrainStatus:
       return "train_status";
+    case Op::kTrainStop:
+      return "train_stop";
+    case Op::kTrainList:
+      return "train_list";
   }
   return "unknown";
 }

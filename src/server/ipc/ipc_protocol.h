@@ -40,12 +40,15 @@ enum class Op : uint16_t {
   kShmRegister = 0x20,
   kShmUnregister = 0x21,
   kShmStatus = 0x22,
-  // 0x40..0x4f are reserved for the training operations (start, pause, resume, status); the
-  // server answers them with kUnimplemented until the training manager exists.
-  kTrainStart = 0x40,
-  kTrainPause = 0x41,
-  kTrainResume = 0x42,
-  kTrainStatus = 0x43,
+  // 0x40..0x4f: training sessions (docs/IPC.md). Payloads are the JSON of the HTTP routes
+  // (runtime/training_service.h codecs); a daemon without a training service answers
+  // kUnavailable.
+  kTrainStart = 0x40,   // str request JSON -> str session JSON
+  kTrainPause = 0x41,   // str id -> str session JSON
+  kTrainResume = 0x42,  // str id -> str session JSON
+  kTrainStatus = 0x43,  // str id -> str session JSON
+  kTrainStop = 0x44,    // str id -> str session JSON
+  kTrainList = 0x45,    // empty -> str {"sessions": [...], "total": N}
 };
 std::string_view OpName(uint16_t op);
 

@@ -51,13 +51,15 @@ bool SomeoneListens(const sockaddr_un& addr) {
 
 Result<std::unique_ptr<IpcServer>> IpcServer::Start(const IpcServerOptions& options,
                                                     runtime::ModelManager* models,
-                                                    runtime::PluginHost* plugins) {
+                                                    runtime::PluginHost* plugins,
+                                                    runtime::TrainingService* training) {
   MLOS_ASSIGN_OR_RETURN(sockaddr_un addr, MakeAddress(options.socket_path));
   std::unique_ptr<IpcServer> s(new IpcServer());
   s->ctx_ = std::make_shared<IpcContext>();
   s->ctx_->options = options;
   s->ctx_->models = models;
   s->ctx_->plugins = plugins;
+  s->ctx_->training = training;
   s->ctx_->server_uid = geteuid();
   s->ctx_->started_us = runtime::MonotonicMicros();
 

@@ -1,7 +1,7 @@
 // IpcServer: the daemon's Unix-domain-socket server speaking the MLOS IPC protocol
 // (docs/IPC.md, server/ipc/ipc_protocol.h): health, stats, model list/info/register/
-// unregister/save, inference with inline or shared-memory tensors, and shared-memory region
-// registration (memfd descriptors passed with SCM_RIGHTS).
+// unregister/save, inference with inline or shared-memory tensors, shared-memory region
+// registration (memfd descriptors passed with SCM_RIGHTS), and training sessions.
 //
 // Threads: one accept thread, and one I/O thread per connection that reads frames, serves them
 // in order (pipelined requests are answered in the order sent) and writes replies. Inference
@@ -30,6 +30,10 @@
 #include "runtime/plugin_host.h"
 #include "server/ipc/ipc_protocol.h"
 
+namespace mlos::runtime {
+class TrainingService;  // runtime/training_service.h
+}  // namespace mlos::runtime
+
 namespace mlos::server::ipc {
 
 struct IpcServerOptions {
@@ -54,6 +58,7 @@ struct IpcContext {
   IpcServerOptions options;
   runtime::ModelManager* models = nullptr;
   runtime::PluginHost* plugins = nullptr;
+  runtime::TrainingService* training = nullptr;  // null: training ops answer kUnavailable
   uid_t server_uid = 0;
   int64_t started_us = 0;
   IpcCounters counters;
@@ -68,10 +73,12 @@ class IpcServer {
   IpcServer& operator=(const IpcServer&) = delete;
 
   // Binds (mode 0660; a stale socket file nobody listens on is replaced, a live one is an
-  // AlreadyExists error) and starts accepting.
+  // AlreadyExists error) and starts accepting. `training` (may be null) serves the training
+  // operations and must outlive the server.
   static Result<std::unique_ptr<IpcServer>> Start(const IpcServerOptions& options,
                                                   runtime::ModelManager* models,
-                                                  runtime::PluginHost* plugins);
+                                                  runtime::PluginHost* plugins,
+                                                  runtime::TrainingService* training = nullptr);
   // Stops accepting, closes every connection, joins the threads and removes the socket file.
   void Shutdown();
 

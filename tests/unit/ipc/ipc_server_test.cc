@@ -157,8 +157,8 @@ TEST_F(IpcServerTest, HealthStatsAndModels) {
   ASSERT_EQ(d->inputs.size(), 1u);
   EXPECT_EQ(d->inputs[0].name, "pixels");
   EXPECT_EQ(c->ModelInfo("nope/nope").status().code(), StatusCode::kNotFound);
-  // Training operations are reserved, not served.
-  EXPECT_EQ(c->Call(proto::Op::kTrainStart, "").code(), StatusCode::kUnimplemented);
+  // Training operations need a training service; this server has none.
+  EXPECT_EQ(c->Call(proto::Op::kTrainStart, "").code(), StatusCode::kUnavailable);
   EXPECT_EQ(c->Call(static_cast<proto::Op>(0x7777), "").code(), StatusCode::kUnimplemented);
 }
 
