@@ -1,7 +1,7 @@
 #!/bin/bash
 # Starts build/mlos_core with IPC and HTTP on private paths, registers a tiny model (the
 # embedded digits MLP) and an echo model (ONNX Identity on float32[N]), runs bench_ipc, stops
-# the daemon. Usage: bench/ipc/run_ipc_bench.sh [BUILD_DIR] [bench_ipc args...]
+# the daemon. The daemon runs with --http-shm for the "HTTP + system shared memory" echo row. Usage: bench/ipc/run_ipc_bench.sh [BUILD_DIR] [bench_ipc args...]
 set -euo pipefail
 BUILD=${1:-build}; shift || true
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,10 +17,10 @@ g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "echo", [x],
 onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1])
 PY
 "$BUILD/mlos_core" --http-port "$PORT" --socket "$TMP/mlos.sock" --data-dir "$TMP/data" \
-  --models-dir "$REPO/models" --no-grpc --max-body-bytes 1073741824 --log-level warn &
+  --models-dir "$REPO/models" --no-grpc --max-body-bytes 1073741824 --log-level warn --http-shm &
 PID=$!
 for _ in $(seq 300); do [ -S "$TMP/mlos.sock" ] && curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 ECHO_ID=$(curl -sf -X POST "http://127.0.0.1:$PORT/models/register" \
   -d "{\"path\":\"$TMP/echo.onnx\",\"model_id\":\"bench/echo@1\"}" | /usr/bin/python3 -c 'import sys,json; print(json.load(sys.stdin)["model_id"])')
 "$BUILD/bench/bench_ipc" --socket "$TMP/mlos.sock" --http-port "$PORT" --tiny mlos/digits@1.0.0 \
-  --tiny-dir "$REPO/models/mlos/digits/1.0.0" --echo "$ECHO_ID" "$@"
+  --tiny-dir "$REPO/models/mlos/digits/1.0.0" --echo "$ECHO_ID" --http-shm 1 "$@"
