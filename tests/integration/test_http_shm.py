@@ -236,6 +236,27 @@ def test_infer_through_shm_equals_json(engine_shm, objs):
     np.testing.assert_array_equal(out.view(np.float32, 192, 160).reshape(16, 10), probs2)
 
 
+def test_unaligned_windows(engine_shm, objs):
+    """Inputs 4 bytes past a page (floats viewed in place at any 4-byte alignment) and one at an
+    odd offset (copied); outputs at odd offsets. All equal the JSON answer."""
+    d = engine_shm
+    x = np.array(HELDOUT["pixels"][40:43], dtype=np.float32)
+    probs_ref, _ = digits_json(d, x)
+    o = objs(8192)
+    assert register(d, "u", o.key, 4, 8000).status_code == 200
+    for in_off, out_off in ((0, 1001), (4, 3), (1, 2001)):
+        raw = o.view(np.uint8)
+        raw[4 + in_off:4 + in_off + x.nbytes] = np.frombuffer(x.tobytes(), dtype=np.uint8)
+        body = {"inputs": [{"name": "pixels", "shape": [3, 64], "datatype": "FP32",
+                            "parameters": shm_params("u", x.nbytes, in_off)}],
+                "outputs": [{"name": "probabilities",
+                             "parameters": shm_params("u", 120, out_off)}]}
+        r = d.post(DIGITS, json=body)
+        assert r.status_code == 200, r.text
+        got = np.frombuffer(raw[4 + out_off:4 + out_off + 120].tobytes(), dtype=np.float32)
+        np.testing.assert_array_equal(got.reshape(3, 10), probs_ref)
+
+
 def test_mixed_shm_json_and_binary_inputs(engine_shm, objs):
     d = engine_shm
     ids = np.array([[3, 4, 5, 6], [7, 8, 9, 10]], dtype=np.int64)
