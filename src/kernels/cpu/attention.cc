@@ -9,9 +9,9 @@
 #include <limits>
 #include <memory>
 
-#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/gemm_kernels.h"
 #include "kernels/cpu/kernel_dispatch.h"
+#include "kernels/cpu/prepacked_gemm.h"
 #include "kernels/cpu/vector_math.h"
 
 namespace mlos::kernels {
@@ -21,13 +21,6 @@ using gemm_internal::KernelSet;
 using gemm_internal::TileEpilogue;
 
 int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
-
-// The micro-kernel set the GEMM itself would pick (portable when the kernels are forced so).
-const KernelSet& Kernels() {
-  if (!KernelsUseAvx2()) return gemm_internal::PortableKernels();
-  if (gemm_internal::UseAvx512()) return gemm_internal::Avx512Kernels();
-  return gemm_internal::Avx2Kernels();
-}
 
 struct FreeDeleter {
   void operator()(float* p) const { std::free(p); }
@@ -121,7 +114,7 @@ void SoftmaxRow(float* x, int64_t n, const float* m, int64_t m_cs, bool avx2) {
 }  // namespace
 
 int64_t AttentionRowBlock(int64_t s) {
-  const KernelSet& ks = Kernels();
+  const KernelSet& ks = MicroKernels();
   // Scores of a block stay within ~128 KB (L2) next to the packed K^T and V.
   const int64_t budget = 32768 / std::max<int64_t>(RoundUp(s, 16), 1);
   const int64_t rows = std::clamp<int64_t>(budget, ks.mr, 8 * ks.mr);
@@ -130,7 +123,7 @@ int64_t AttentionRowBlock(int64_t s) {
 
 Status AttentionHeadRows(const AttentionHeadArgs& a, int64_t r0, int64_t r1) {
   if (r0 >= r1) return Status::OK();
-  const KernelSet& ks = Kernels();
+  const KernelSet& ks = MicroKernels();
   const bool avx2 = KernelsUseAvx2();
   const int64_t rb = AttentionRowBlock(a.s);
   const int64_t s_ld = RoundUp(a.s, 16);

@@ -1,0 +1,157 @@
+// PackedSgemm: the blocked loop nest of the GEMM driver without the B packing pass. B was packed
+// by depth blocks of kc into NR-column slivers; each task packs its rows of A per depth block
+// and sweeps its columns sliver by sliver (a sliver stays in L1 across the row tiles).
+#include "kernels/cpu/prepacked_gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "kernels/cpu/gemm_internal.h"
+#include "kernels/cpu/gemm_kernels.h"
+#include "kernels/cpu/kernel_dispatch.h"
+
+namespace mlos::kernels {
+namespace {
+
+using gemm_internal::KernelSet;
+using gemm_internal::TileEpilogue;
+
+int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+struct FreeFloats {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// Grow-only 64-byte-aligned per-thread A panel buffer; nullptr when it cannot be had.
+float* APanel(int64_t floats) {
+  thread_local std::unique_ptr<float, FreeFloats> buf;
+  thread_local int64_t capacity = 0;
+  if (floats > capacity) {
+    buf.reset();
+    capacity = 0;
+    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    buf.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (buf == nullptr) return nullptr;
+    capacity = floats;
+  }
+  return buf.get();
+}
+
+}  // namespace
+
+const KernelSet& MicroKernels() {
+  if (!KernelsUseAvx2()) return gemm_internal::PortableKernels();
+  if (gemm_internal::UseAvx512()) return gemm_internal::Avx512Kernels();
+  return gemm_internal::Avx2Kernels();
+}
+
+void PackedMatrix::FreeDeleter::operator()(float* p) const { std::free(p); }
+
+Result<std::shared_ptr<const PackedMatrix>> PackedMatrix::Pack(const float* b, int64_t rs,
+                                                               int64_t cs, int64_t k, int64_t n,
+                                                               float alpha) {
+  if (k < 0 || n < 0) return InvalidArgument("PackedMatrix: negative size ", k, " x ", n);
+  auto pm = std::shared_ptr<PackedMatrix>(new PackedMatrix());
+  const KernelSet& ks = MicroKernels();
+  pm->ks_ = &ks;
+  pm->k_ = k;
+  pm->n_ = n;
+  pm->n_pad_ = RoundUp(n, ks.nr);
+  pm->floats_ = static_cast<size_t>(pm->n_pad_) * static_cast<size_t>(k);
+  if (pm->floats_ == 0) return std::shared_ptr<const PackedMatrix>(std::move(pm));
+  const size_t bytes = (pm->floats_ * sizeof(float) + 63) / 64 * 64;
+  pm->data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  if (pm->data_ == nullptr) return ResourceExhausted("PackedMatrix: cannot allocate ", bytes);
+  float* out = pm->data_.get();
+  for (int64_t pc = 0; pc < k; pc += ks.kc) {
+    const int64_t kc = std::min<int64_t>(ks.kc, k - pc);
+    ks.pack_b(b + pc * rs, rs, cs, kc, n, out + pc * pm->n_pad_);
+  }
+  if (alpha != 1.f) {
+    for (size_t i = 0; i < pm->floats_; ++i) out[i] *= alpha;
+  }
+  return std::shared_ptr<const PackedMatrix>(std::move(pm));
+}
+
+void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& pool) {
+  const KernelSet& ks = *b.ks_;
+  const int64_t m = args.m, n = b.n_, k = b.k_;
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
+  // At least ~256K multiply-adds per task, as the GEMM driver does.
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
+  const int64_t mt = (m + ks.mr - 1) / ks.mr, nt = (n + ks.nr - 1) / ks.nr;
+  // Grid tm x tn minimising the largest part in tiles; ties split the columns (each task then
+  // reads a disjoint part of B, the larger operand for these shapes).
+  int tm = 1, tn = 1;
+  int64_t best = -1;
+  for (int cand_tn = tasks; cand_tn >= 1; --cand_tn) {
+    if (tasks % cand_tn != 0) continue;
+    const int cand_tm = tasks / cand_tn;
+    if (cand_tn > nt || cand_tm > mt) continue;
+    const int64_t part = ((mt + cand_tm - 1) / cand_tm) * ((nt + cand_tn - 1) / cand_tn);
+    if (best < 0 || part < best) {
+      best = part;
+      tm = cand_tm;
+      tn = cand_tn;
+    }
+  }
+  const int64_t mc_max = ks.mc;
+  const float* packed = b.data_.get();
+  auto body = [&](int64_t t, int64_t) {
+    const int64_t ti = t / tn, tj = t % tn;
+    const int64_t i0 = std::min(m, mt * ti / tm * ks.mr);
+    const int64_t i1 = std::min(m, mt * (ti + 1) / tm * ks.mr);
+    const int64_t j0 = std::min(n, nt * tj / tn * ks.nr);
+    const int64_t j1 = std::min(n, nt * (tj + 1) / tn * ks.nr);
+    if (i0 >= i1 || j0 >= j1) return;
+    float* abuf = APanel(RoundUp(std::min(mc_max, i1 - i0), ks.mr) * std::min<int64_t>(ks.kc, k));
+    if (abuf == nullptr) {
+      // No scratch: an unpacked reference loop over this part (slow, correct).
+      for (int64_t i = i0; i < i1; ++i) {
+        float* row = args.c + i * args.ldc;
+        for (int64_t j = j0; j < j1; ++j) {
+          float acc = 0.f;
+          for (int64_t p = 0; p < k; ++p) {
+            const int64_t pc = p / ks.kc * ks.kc, kc = std::min<int64_t>(ks.kc, k - pc);
+            const float bv =
+                packed[pc * b.n_pad_ + (j / ks.nr) * ks.nr * kc + (p - pc) * ks.nr + j % ks.nr];
+            acc += args.a[i * args.a_rs + p * args.a_cs] * bv;
+          }
+          float v = acc + (args.beta != 0.f ? args.beta * row[j] : 0.f);
+          row[j] = args.bias != nullptr ? v + args.bias[j] : v;
+        }
+        ApplyActivation(args.activation, row + j0, j1 - j0);
+      }
+      return;
+    }
+    TileEpilogue ep;
+    ep.beta = args.beta;
+    ep.act = args.activation.kind == Activation::kNone ? nullptr : &args.activation;
+    for (int64_t pc = 0; pc < k; pc += ks.kc) {
+      const int64_t kc = std::min<int64_t>(ks.kc, k - pc);
+      ep.first = pc == 0;
+      ep.last = pc + kc >= k;
+      const float* bblock = packed + pc * b.n_pad_;
+      for (int64_t ic = i0; ic < i1; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, i1 - ic);
+        ks.pack_a(args.a + ic * args.a_rs + pc * args.a_cs, args.a_rs, args.a_cs, mc, kc, 1.f,
+                  abuf);
+        for (int64_t jr = j0; jr < j1; jr += ks.nr) {
+          const int nr = static_cast<int>(std::min<int64_t>(ks.nr, j1 - jr));
+          ep.bias = args.bias != nullptr ? args.bias + jr : nullptr;
+          float* c_col = args.c + ic * args.ldc + jr;
+          const float* sliver = bblock + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += ks.mr) {
+            const int mr = static_cast<int>(std::min<int64_t>(ks.mr, mc - ir));
+            ks.kernel(kc, abuf + ir * kc, sliver, c_col + ir * args.ldc, args.ldc, mr, nr, ep);
+          }
+        }
+      }
+    }
+  };
+  pool.ParallelTasks(static_cast<int64_t>(tm) * tn, body);
+}
+
+}  // namespace mlos::kernels

@@ -1,0 +1,64 @@
+// GEMM with a constant right-hand side packed once: C = A * B (+ bias, activation), where B is a
+// model weight. Packing B into the micro-kernel's column slivers at load time saves the per-call
+// packing pass and lets every call stream B in the order the kernel reads it.
+//
+// Ownership: a PackedMatrix owns its packed copy (B itself is not kept). Thread-safety: a
+// PackedMatrix is immutable after Pack, so any number of concurrent PackedSgemm calls may share
+// it; PackedSgemm splits its work over the given shared pool and uses thread-local scratch.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "kernels/cpu/activation.h"
+#include "mlos/status.h"
+#include "mlos/thread_pool.h"
+
+namespace mlos::kernels {
+
+namespace gemm_internal {
+struct KernelSet;
+}
+
+// The register-tiled micro-kernel set this process runs (the GEMM's choice: AVX-512, AVX2 or
+// portable; portable when KernelsUseAvx2() is false, e.g. forced by tests).
+const gemm_internal::KernelSet& MicroKernels();
+
+struct PackedGemmArgs {
+  int64_t m = 0;
+  const float* a = nullptr;  // A(i, p) = a[i * a_rs + p * a_cs], m x b.k()
+  int64_t a_rs = 0, a_cs = 1;
+  float* c = nullptr;  // m x b.n(), row stride ldc
+  int64_t ldc = 0;
+  float beta = 0.f;             // C = A B + beta * C (0: C is not read)
+  const float* bias = nullptr;  // optional, n values added to every row
+  ActivationParams activation;
+};
+
+class PackedMatrix;
+// C = A * B (+ beta C) (+ bias) then the activation, B given by PackedMatrix::Pack.
+void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& pool);
+
+class PackedMatrix {
+ public:
+  // Packs alpha * B, B(p, j) = b[p * rs + j * cs] for p < k, j < n. ResourceExhausted when the
+  // copy cannot be allocated; InvalidArgument for negative sizes.
+  static Result<std::shared_ptr<const PackedMatrix>> Pack(const float* b, int64_t rs, int64_t cs,
+                                                          int64_t k, int64_t n, float alpha = 1.f);
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  size_t bytes() const { return floats_ * sizeof(float); }
+
+ private:
+  friend void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& pool);
+  PackedMatrix() = default;
+  struct FreeDeleter {
+    void operator()(float* p) const;
+  };
+  const gemm_internal::KernelSet* ks_ = nullptr;
+  int64_t k_ = 0, n_ = 0, n_pad_ = 0;
+  size_t floats_ = 0;
+  std::unique_ptr<float, FreeDeleter> data_;  // depth blocks of ks_->kc, each n_pad_ x kc
+};
+
+}  // namespace mlos::kernels
