@@ -142,9 +142,10 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
   auto run = [&](Tensor& out) -> Status {
     float* yp = static_cast<float*>(out.raw_data());
     if (g.cg == 1 && g.mg == 1) {  // depthwise
-      internal::DepthwiseConv2d(xp, wp, bp, g.n, g.c, g.h, g.w, g.kh, g.kw, g.oh, g.ow, p, yp,
-                                pool);
-      ActivatePlanes(p.activation, yp, g.n * g.m, plane, pool);
+      const internal::DepthwiseGeom dg{
+          g.c,        g.h,        g.w,          g.kh,         g.kw,      g.oh,       g.ow,
+          p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.activation};
+      internal::DepthwiseConv2d(xp, wp, bp, g.n, dg, yp, pool);
       return Status::OK();
     }
     FillBias(yp, bp, g.n * g.m, g.m, plane);

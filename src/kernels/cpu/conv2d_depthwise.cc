@@ -1,46 +1,90 @@
-// Direct depthwise convolution: per output plane, each kernel tap adds a scaled, shifted input
-// row over the range of output columns where the tap is inside the image, so the inner loop has
-// no bounds checks and vectorises for stride 1.
+// Depthwise convolution: dispatch to the AVX-512 / AVX2 bodies (conv_depthwise_simd.h) or the
+// portable direct loop, parallel over planes on the shared pool, bias and activation fused.
+// The portable loop adds, per kernel tap, a scaled and shifted input row over the range of
+// output columns where the tap is inside the image, so it has no per-element bounds checks.
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 
 #include "kernels/cpu/conv_internal.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/kernel_dispatch.h"
 
 namespace mlos::kernels::internal {
+namespace {
 
-void DepthwiseConv2d(const float* x, const float* w, const float* bias, int64_t n, int64_t c,
-                     int64_t h, int64_t wd, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
-                     const Conv2dParams& p, float* y, ThreadPool& pool) {
-  const int64_t plane = oh * ow;
-  auto body = [&](int64_t begin, int64_t end) {
-    for (int64_t pi = begin; pi < end; ++pi) {
-      const int64_t ch = pi % c;
-      const float* xc = x + pi * h * wd;
-      const float* wc = w + ch * kh * kw;
-      float* out = y + pi * plane;
-      std::fill(out, out + plane, bias ? bias[ch] : 0.f);
-      for (int64_t j = 0; j < kw; ++j) {
-        const int64_t off = j * p.dilation_w - p.pad_left;
-        const Span1D cols = ValidOutputRange(off, p.stride_w, wd, ow);
-        if (cols.begin >= cols.end) continue;
-        for (int64_t oy = 0; oy < oh; ++oy) {
-          float* orow = out + oy * ow;
-          for (int64_t i = 0; i < kh; ++i) {
-            const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
-            if (iy < 0 || iy >= h) continue;
-            const float wv = wc[i * kw + j];
-            const float* xrow = xc + iy * wd + off;
-            if (p.stride_w == 1) {
-              for (int64_t o = cols.begin; o < cols.end; ++o) orow[o] += wv * xrow[o];
-            } else {
-              for (int64_t o = cols.begin; o < cols.end; ++o) orow[o] += wv * xrow[o * p.stride_w];
-            }
+void PortablePlanes(const DepthwiseGeom& g, const float* x, const float* w, const float* bias,
+                    float* y, int64_t begin, int64_t end) {
+  const int64_t plane = g.oh * g.ow;
+  for (int64_t pi = begin; pi < end; ++pi) {
+    const int64_t ch = pi % g.c;
+    const float* xc = x + pi * g.h * g.w;
+    const float* wc = w + ch * g.kh * g.kw;
+    float* out = y + pi * plane;
+    std::fill(out, out + plane, bias ? bias[ch] : 0.f);
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t off = j * g.dw - g.pl;
+      const Span1D cols = ValidOutputRange(off, g.sw, g.w, g.ow);
+      if (cols.begin >= cols.end) continue;
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        float* orow = out + oy * g.ow;
+        for (int64_t i = 0; i < g.kh; ++i) {
+          const int64_t iy = oy * g.sh - g.pt + i * g.dh;
+          if (iy < 0 || iy >= g.h) continue;
+          const float wv = wc[i * g.kw + j];
+          const float* xrow = xc + iy * g.w + off;
+          if (g.sw == 1) {
+            for (int64_t o = cols.begin; o < cols.end; ++o) orow[o] += wv * xrow[o];
+          } else {
+            for (int64_t o = cols.begin; o < cols.end; ++o) orow[o] += wv * xrow[o * g.sw];
           }
         }
       }
     }
-  };
-  pool.ParallelFor(n * c, std::max<int64_t>(1, 16384 / std::max<int64_t>(plane * kh * kw, 1)),
-                   body);
+    ApplyActivation(g.act, out, plane);
+  }
+}
+
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+
+}  // namespace
+
+float* DepthwiseScratch(int64_t floats) {
+  thread_local std::unique_ptr<float, FreeDeleter> buffer;
+  thread_local int64_t capacity = 0;
+  if (capacity < floats) {
+    buffer.reset();
+    capacity = 0;
+    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    buffer.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (buffer == nullptr) return nullptr;
+    capacity = floats;
+  }
+  return buffer.get();
+}
+
+void DepthwiseConv2d(const float* x, const float* w, const float* bias, int64_t n,
+                     const DepthwiseGeom& g, float* y, ThreadPool& pool, ConvIsa isa) {
+  if (isa == ConvIsa::kAuto) {
+    isa = !KernelsUseAvx2()          ? ConvIsa::kPortable
+          : GetCpuFeatures().avx512f ? ConvIsa::kAvx512
+                                     : ConvIsa::kAvx2;
+  }
+  if (isa == ConvIsa::kAvx512 && !(UseAvx2() && GetCpuFeatures().avx512f)) {
+    isa = ConvIsa::kPortable;
+  }
+  if (isa == ConvIsa::kAvx2 && !UseAvx2()) isa = ConvIsa::kPortable;
+  const int64_t taps = g.oh * g.ow * g.kh * g.kw;
+  // ~32K multiply-adds per chunk: enough to amortise a fork, fine enough to balance 2 threads.
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(taps, 1));
+  pool.ParallelFor(n * g.c, grain, [&](int64_t b, int64_t e) {
+    bool done = false;
+    if (isa == ConvIsa::kAvx512) done = DepthwisePlanesAvx512(g, x, w, bias, y, b, e);
+    if (isa == ConvIsa::kAvx2) done = DepthwisePlanesAvx2(g, x, w, bias, y, b, e);
+    if (!done) PortablePlanes(g, x, w, bias, y, b, e);
+  });
 }
 
 }  // namespace mlos::kernels::internal

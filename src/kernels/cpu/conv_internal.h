@@ -37,9 +37,31 @@ inline Span1D ValidOutputRange(int64_t offset, int64_t stride, int64_t in, int64
   return {lo, hi};
 }
 
-// Depthwise convolution (one input channel per output channel, groups == C == M), bias fused.
-void DepthwiseConv2d(const float* x, const float* w, const float* bias, int64_t n, int64_t c,
-                     int64_t h, int64_t wd, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
-                     const Conv2dParams& p, float* y, ThreadPool& pool);
+// Geometry of a depthwise convolution (groups == C == M) of one image; strides, dilations and
+// the leading pads (trailing pads only matter through oh/ow).
+struct DepthwiseGeom {
+  int64_t c, h, w, kh, kw, oh, ow;
+  int64_t sh, sw, dh, dw, pt, pl;
+  ActivationParams act;
+};
+
+// Which kernel set runs the depthwise convolution (kAuto: the best this CPU and the test switch
+// in kernel_dispatch.h allow; an unsupported choice falls back to kPortable).
+enum class ConvIsa { kAuto, kPortable, kAvx2, kAvx512 };
+
+// Depthwise convolution of n images (planes n*c), bias and activation fused, split over `pool`.
+void DepthwiseConv2d(const float* x, const float* w, const float* bias, int64_t n,
+                     const DepthwiseGeom& g, float* y, ThreadPool& pool,
+                     ConvIsa isa = ConvIsa::kAuto);
+
+// The per-ISA bodies (conv2d_depthwise_avx2.cc / _avx512.cc): planes [begin, end) of the n*c
+// planes. Return false when scratch could not be allocated (the caller falls back).
+bool DepthwisePlanesAvx2(const DepthwiseGeom& g, const float* x, const float* w, const float* bias,
+                         float* y, int64_t begin, int64_t end);
+bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* w,
+                           const float* bias, float* y, int64_t begin, int64_t end);
+
+// Grow-only, 64-byte-aligned per-thread scratch for the padded planes; nullptr on failure.
+float* DepthwiseScratch(int64_t floats);
 
 }  // namespace mlos::kernels::internal

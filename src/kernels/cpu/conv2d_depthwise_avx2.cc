@@ -1,0 +1,35 @@
+// AVX2/FMA instantiation of the depthwise convolution body (conv_depthwise_simd.h), 8 lanes.
+// Built with -mavx2 -mfma (file name ends in _avx2.cc); entered only after the run-time check.
+#include <immintrin.h>
+
+#include "kernels/cpu/conv_depthwise_simd.h"
+
+namespace mlos::kernels::internal {
+namespace {
+
+struct V8 {
+  using T = __m256;
+  static constexpr int kLanes = 8;
+  static T Set1(float v) { return _mm256_set1_ps(v); }
+  static T Load(const float* p) { return _mm256_loadu_ps(p); }
+  static T Fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T Max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T Min(T a, T b) { return _mm256_min_ps(a, b); }
+  static void Store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void StorePartial(float* p, T v, int n) {
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx), v);
+  }
+};
+
+}  // namespace
+
+bool DepthwisePlanesAvx2(const DepthwiseGeom& g, const float* x, const float* w, const float* bias,
+                         float* y, int64_t begin, int64_t end) {
+  float* scratch = DepthwiseScratch(DwLayoutFor(g, V8::kLanes).floats);
+  if (scratch == nullptr) return false;
+  DwPlanes<V8>(g, x, w, bias, y, begin, end, scratch);
+  return true;
+}
+
+}  // namespace mlos::kernels::internal

@@ -1,0 +1,68 @@
+// AVX-512 instantiation of the depthwise convolution body (conv_depthwise_simd.h): 16 lanes, or
+// 8 (AVX2 registers) for planes at most 8 columns wide, where a 16-lane vector would be half
+// empty. Like gemm_avx512.cc, the target is switched with a pragma after the standard headers
+// and everything compiled under it has internal linkage. Entered only after the run-time check.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu/conv_internal.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+#include <immintrin.h>
+
+#include "kernels/cpu/conv_depthwise_simd.h"
+
+namespace mlos::kernels::internal {
+namespace {
+
+struct V16 {
+  using T = __m512;
+  static constexpr int kLanes = 16;
+  static T Set1(float v) { return _mm512_set1_ps(v); }
+  static T Load(const float* p) { return _mm512_loadu_ps(p); }
+  static T Fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  // Masked forms: GCC 12 warns (maybe-uninitialized) on the plain ones.
+  static T Max(T a, T b) { return _mm512_mask_max_ps(b, __mmask16(0xFFFF), a, b); }
+  static T Min(T a, T b) { return _mm512_mask_min_ps(b, __mmask16(0xFFFF), a, b); }
+  static void Store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static void StorePartial(float* p, T v, int n) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
+  }
+};
+
+struct V8x {
+  using T = __m256;
+  static constexpr int kLanes = 8;
+  static T Set1(float v) { return _mm256_set1_ps(v); }
+  static T Load(const float* p) { return _mm256_loadu_ps(p); }
+  static T Fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T Max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T Min(T a, T b) { return _mm256_min_ps(a, b); }
+  static void Store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void StorePartial(float* p, T v, int n) {  // AVX form: no AVX-512VL needed
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx), v);
+  }
+};
+
+}  // namespace
+
+bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* w,
+                           const float* bias, float* y, int64_t begin, int64_t end) {
+  if (g.ow <= 8) {
+    float* scratch = DepthwiseScratch(DwLayoutFor(g, V8x::kLanes).floats);
+    if (scratch == nullptr) return false;
+    DwPlanes<V8x>(g, x, w, bias, y, begin, end, scratch);
+    return true;
+  }
+  float* scratch = DepthwiseScratch(DwLayoutFor(g, V16::kLanes).floats);
+  if (scratch == nullptr) return false;
+  DwPlanes<V16>(g, x, w, bias, y, begin, end, scratch);
+  return true;
+}
+
+}  // namespace mlos::kernels::internal
+
+#pragma GCC pop_options
