@@ -11,6 +11,8 @@
  *     extension table (smi_plugin_ext_t) with the typed zero-copy tensor entry.
  *   host -> plugin: before `initialize`, the host hands its services (allocation, logging, error
  *     messages) through smi_plugin_ext_t.set_host as a smi_host_api_t.
+ *   training (SMI 1.1, optional): a library may also export `smi_plugin_training`, returning a
+ *     smi_training_api_t with training-session entries (start, pause/resume/stop, status, wait).
  *
  * Compatibility rule: the host loads a plugin when SMI_VERSION_GET_MAJOR(plugin) equals the
  * host's major and the plugin's minor is at most the host's minor. Every vtable member except
@@ -35,7 +37,7 @@ extern "C" {
 /* ---- version ---------------------------------------------------------------------------- */
 
 #define SMI_VERSION_MAJOR 1
-#define SMI_VERSION_MINOR 0
+#define SMI_VERSION_MINOR 1
 #define SMI_VERSION_PATCH 0
 #define SMI_MAKE_VERSION(major, minor, patch) \
   ((uint32_t)(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch)))
@@ -205,6 +207,42 @@ typedef struct smi_plugin_interface {
 
 /* ---- what the plugin implements: extensions past the seed ------------------------------- */
 
+/* Training sessions (SMI 1.1; docs/SMI.md, "Training"). A plugin library that trains models
+ * exports a second symbol, SMI_PLUGIN_TRAINING_SYMBOL, returning this table (the extension table
+ * does not grow, so plugins that initialise it positionally still compile warning-free). Requests
+ * and replies are JSON text; every string the plugin hands out (*out_id, *out_json) is allocated by
+ * the plugin and given back to it with free_string. Errors: a status code plus set_error, as for
+ * every entry. Every entry may be called from any thread, concurrently with each other and with
+ * inference, whatever the descriptor's flags say; train_wait blocks only its caller. Sessions run
+ * on the plugin's own threads; cleanup stops them (writing their last checkpoint) before it
+ * returns. */
+typedef enum smi_train_op {
+  SMI_TRAIN_PAUSE = 1,  /* the session stops after its current step and waits */
+  SMI_TRAIN_RESUME = 2, /* a paused session continues */
+  SMI_TRAIN_STOP = 3,   /* the session ends (state "stopped") after writing a checkpoint */
+  SMI_TRAIN_RELEASE = 4 /* stop if needed, then forget the session and free what it holds */
+} smi_train_op_t;
+
+typedef struct smi_training_api {
+  uint32_t struct_size; /* sizeof(smi_training_api_t) of the plugin */
+  uint32_t reserved;
+  void* ctx; /* the plugin's; passed back as the first argument of every entry */
+  /* Starts a session in the background. `request_json`: {"model_path", "dataset", "config",
+   * "resume"}; on success *out_id is the new session's id. */
+  smi_status_t (*train_start)(void* ctx, const char* request_json, char** out_id);
+  /* Applies a smi_train_op_t to a session; SMI_ERROR_NOT_FOUND for an unknown id. */
+  smi_status_t (*train_control)(void* ctx, const char* id, int32_t op);
+  /* *out_json: the session's status as a JSON object. */
+  smi_status_t (*train_status)(void* ctx, const char* id, char** out_json);
+  /* *out_json: a JSON array of every session's status. */
+  smi_status_t (*train_list)(void* ctx, char** out_json);
+  /* Blocks until the session is completed, stopped or failed (*out_done = 1) or timeout_ms
+   * passed (*out_done = 0). */
+  smi_status_t (*train_wait)(void* ctx, const char* id, int64_t timeout_ms, int32_t* out_done);
+  /* Frees a string this table handed out; NULL is a no-op. */
+  void (*free_string)(void* ctx, char* s);
+} smi_training_api_t;
+
 typedef struct smi_plugin_ext {
   uint32_t struct_size; /* sizeof(smi_plugin_ext_t) of the plugin */
   uint32_t reserved;
@@ -231,11 +269,18 @@ typedef struct smi_plugin {
   const smi_plugin_ext_t* ext; /* may be NULL */
 } smi_plugin_t;
 
-/* The one symbol a plugin library exports. Called once per load; returns NULL on failure. */
+/* The symbol every plugin library exports. Called once per load; returns NULL on failure. */
 typedef smi_plugin_t* (*smi_plugin_init_fn)(void);
 SMI_EXPORT smi_plugin_t* smi_plugin_init(void);
 
 #define SMI_PLUGIN_INIT_SYMBOL "smi_plugin_init"
+
+/* Optional (SMI 1.1): the training table. The host looks it up only in plugins whose
+ * smi_version has minor >= 1, after initialize; NULL means "no training". The table stays valid
+ * until cleanup returns; its members are read only when struct_size covers them. */
+typedef const smi_training_api_t* (*smi_plugin_training_fn)(void);
+
+#define SMI_PLUGIN_TRAINING_SYMBOL "smi_plugin_training"
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,7 +1,9 @@
 // mlos-torch: the SMI plugin for TorchScript models (.pt files written by torch.jit.save or by
-// the training manager), on Debian's libtorch. This is the only translation unit of the plugin,
-// so libtorch's heavy headers are compiled once.
+// the training manager), on Debian's libtorch: models and inference. Training sessions are in
+// torch_training.cc.
 //
+// Training: the SMI 1.1 training entries are in torch_training.cc (TrainingManager of
+// src/training, owned by the plugin); cleanup stops its sessions.
 // Entry points: typed tensor inference (ext->tensor_inference; inputs are wrapped in place with
 // torch::from_blob, outputs are handed to the host with adopt, no copies); the byte-level
 // `inference` is left NULL (allowed by docs/SMI.md). Saving a model is done by whoever trains it
@@ -11,6 +13,8 @@
 // Thread-safety: a model's forward is run under that model's mutex (TorchScript modules are not
 // documented as safe for concurrent forward calls), so the descriptor sets THREAD_SAFE.
 // Exceptions from libtorch never cross the C boundary: every entry point catches them.
+#include "plugins/torch/torch_plugin.h"
+
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
@@ -138,7 +142,14 @@ smi_status_t Initialize(const char* config) {
   return SMI_SUCCESS;
 }
 
-smi_status_t Cleanup(void) { return SMI_SUCCESS; }
+smi_status_t Cleanup(void) {
+  try {
+    mlos::torch_plugin::ShutdownTraining();
+  } catch (...) {
+    return Fail(SMI_ERROR_RUNTIME, "stopping training sessions failed");
+  }
+  return SMI_SUCCESS;
+}
 
 smi_status_t RegisterModel(const char*, smi_model_handle_t* out_handle) {
   if (out_handle == nullptr) return Fail(SMI_ERROR_INVALID_PARAM, "out_handle is NULL");
@@ -359,5 +370,9 @@ smi_plugin_t g_plugin = {
 };
 
 }  // namespace
+
+smi_status_t mlos::torch_plugin::SetError(smi_status_t code, const std::string& message) {
+  return Fail(code, message);
+}
 
 extern "C" SMI_EXPORT smi_plugin_t* smi_plugin_init(void) { return &g_plugin; }

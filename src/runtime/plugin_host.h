@@ -62,6 +62,24 @@ class LoadedModel {
   }
 };
 
+// The training entries of one plugin (SMI 1.1 smi_training_api_t, docs/SMI.md "Training"),
+// every call guarded like any other plugin call. Holds its plugin loaded. JSON in and out, as
+// the ABI carries it (the shapes are those of runtime/training_json.h).
+// Thread-safety: all methods may be called concurrently (the ABI requires it of the plugin).
+class PluginTrainer {
+ public:
+  virtual ~PluginTrainer() = default;
+  virtual const std::string& plugin_id() const = 0;
+  // train_start with {"model_path", "dataset", "config", "resume"}; returns the plugin's id.
+  virtual Result<std::string> Start(const std::string& request_json) = 0;
+  // train_control with a smi_train_op_t (SMI_TRAIN_PAUSE, _RESUME, _STOP, _RELEASE).
+  virtual Status Control(const std::string& id, int32_t op) = 0;
+  virtual Result<std::string> StatusJson(const std::string& id) = 0;
+  virtual Result<std::string> ListJson() = 0;
+  // True when the session ended (completed, stopped, failed) within `timeout_ms`.
+  virtual Result<bool> Wait(const std::string& id, int64_t timeout_ms) = 0;
+};
+
 class PluginHost {
  public:
   virtual ~PluginHost() = default;
@@ -81,8 +99,11 @@ class PluginHost {
   // not fatal.
   virtual Status LoadPluginDirectory(const std::string& dir) = 0;
 
-  // The plugin for a model: `explicit_plugin_id` if given (NotFound if unknown), else the first
-  // plugin that supports `framework` or `execution_format` (e.g. "onnx", "pytorch").
+  // The plugin for a model: `explicit_plugin_id` if given (NotFound if unknown); else a plugin
+  // whose first-listed framework is `execution_format`, then one whose first-listed framework
+  // is `framework` (so "pytorch" goes to the torch plugin although the ONNX built-in lists
+  // pytorch too, and framework pytorch with execution format onnx still goes to ONNX); else the
+  // first plugin (registration order) that lists `framework`, then `execution_format`.
   virtual Result<std::string> SelectPlugin(const std::string& framework,
                                            const std::string& execution_format,
                                            const std::string& explicit_plugin_id) const = 0;
@@ -90,6 +111,12 @@ class PluginHost {
   virtual Result<std::shared_ptr<LoadedModel>> LoadModel(const std::string& plugin_id,
                                                          const std::string& model_id,
                                                          const std::string& path) = 0;
+  // The training entries of `plugin_id`, or (empty id) of the first registered plugin that has
+  // them. Unavailable when no loaded plugin trains; NotFound for an unknown id.
+  virtual Result<std::shared_ptr<PluginTrainer>> OpenTrainer(const std::string& plugin_id) {
+    (void)plugin_id;
+    return Unavailable("no training plugin loaded (libmlos_torch.so)");
+  }
   // As LoadModel, also telling the plugin the manifest's framework and execution format (they
   // reach register_model's metadata JSON).
   virtual Result<std::shared_ptr<LoadedModel>> LoadModelWithMetadata(

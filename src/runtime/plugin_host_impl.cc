@@ -46,6 +46,69 @@ bool IsDir(const std::string& path) {
   return !path.empty() && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+constexpr size_t kMaxTrainingJson = size_t{64} << 20;  // a status list is far smaller
+
+// PluginTrainer over one plugin's smi_training_api_t. Strings the plugin hands out are copied
+// without trusting them and given back with its free_string.
+class PluginTrainerImpl final : public PluginTrainer {
+ public:
+  explicit PluginTrainerImpl(std::shared_ptr<PluginInstance> plugin)
+      : plugin_(std::move(plugin)), api_(*plugin_->training()) {}
+
+  const std::string& plugin_id() const override { return plugin_->id(); }
+
+  Result<std::string> Start(const std::string& request_json) override {
+    char* out = nullptr;
+    Status s = plugin_->GuardConcurrent(
+        "train_start", [&] { return api_.train_start(api_.ctx, request_json.c_str(), &out); });
+    return TakeString(s, out, "train_start id");
+  }
+
+  Status Control(const std::string& id, int32_t op) override {
+    return plugin_->GuardConcurrent("train_control",
+                                    [&] { return api_.train_control(api_.ctx, id.c_str(), op); });
+  }
+
+  Result<std::string> StatusJson(const std::string& id) override {
+    char* out = nullptr;
+    Status s = plugin_->GuardConcurrent(
+        "train_status", [&] { return api_.train_status(api_.ctx, id.c_str(), &out); });
+    return TakeString(s, out, "train_status JSON");
+  }
+
+  Result<std::string> ListJson() override {
+    if (api_.train_list == nullptr) return Unimplemented("plugin has no train_list");
+    char* out = nullptr;
+    Status s =
+        plugin_->GuardConcurrent("train_list", [&] { return api_.train_list(api_.ctx, &out); });
+    return TakeString(s, out, "train_list JSON");
+  }
+
+  Result<bool> Wait(const std::string& id, int64_t timeout_ms) override {
+    if (api_.train_wait == nullptr) return Unimplemented("plugin has no train_wait");
+    int32_t done = 0;
+    MLOS_RETURN_IF_ERROR(plugin_->GuardConcurrent("train_wait", [&] {
+      return api_.train_wait(api_.ctx, id.c_str(), std::max<int64_t>(0, timeout_ms), &done);
+    }));
+    return done != 0;
+  }
+
+ private:
+  Result<std::string> TakeString(const Status& s, char* out, std::string_view what) {
+    if (!s.ok()) {
+      if (out != nullptr) api_.free_string(api_.ctx, out);
+      return s;
+    }
+    Result<std::string> copy =
+        SafeCopyString(out, kMaxTrainingJson, StrCat("plugin '", plugin_->id(), "': ", what));
+    if (out != nullptr) api_.free_string(api_.ctx, out);
+    return copy;
+  }
+
+  std::shared_ptr<PluginInstance> plugin_;
+  const smi_training_api_t api_;  // the host's copy (PluginInstance::training)
+};
+
 class PluginHostImpl final : public PluginHost {
  public:
   explicit PluginHostImpl(const PluginHostOptions& options) : options_(options) {
@@ -188,6 +251,12 @@ class PluginHostImpl final : public PluginHost {
       }
       return explicit_plugin_id;
     }
+    // A plugin made for the format (its first-listed framework) beats one that also takes it.
+    for (const auto& key : {execution_format, framework}) {
+      for (const auto& e : plugins_) {
+        if (e.plugin->SupportsFirst(key)) return e.plugin->id();
+      }
+    }
     for (const auto& key : {framework, execution_format}) {
       for (const auto& e : plugins_) {
         if (e.plugin->Supports(key)) return e.plugin->id();
@@ -197,6 +266,29 @@ class PluginHostImpl final : public PluginHost {
     for (const auto& e : plugins_) known += StrCat(known.empty() ? "" : ", ", e.plugin->id());
     return NotFound("no plugin supports framework '", framework, "' or execution format '",
                     execution_format, "' (registered: ", known.empty() ? "none" : known, ")");
+  }
+
+  Result<std::shared_ptr<PluginTrainer>> OpenTrainer(const std::string& plugin_id) override {
+    std::shared_ptr<PluginInstance> plugin;
+    {
+      std::shared_lock lock(mu_);
+      if (!plugin_id.empty()) {
+        plugin = FindLocked(plugin_id);
+        if (plugin == nullptr) return NotFound("plugin '", plugin_id, "' is not registered");
+        if (plugin->training() == nullptr) {
+          return Unavailable("plugin '", plugin_id, "' has no training entries");
+        }
+      } else {
+        for (const auto& e : plugins_) {
+          if (e.plugin->training() != nullptr) {
+            plugin = e.plugin;
+            break;
+          }
+        }
+      }
+    }
+    if (plugin == nullptr) return Unavailable("no training plugin loaded (libmlos_torch.so)");
+    return std::shared_ptr<PluginTrainer>(std::make_shared<PluginTrainerImpl>(std::move(plugin)));
   }
 
   Result<std::shared_ptr<LoadedModel>> LoadModel(const std::string& plugin_id,

@@ -183,6 +183,8 @@ Status PluginInstance::Init(const PluginOpenOptions& options) {
                            "' implements neither inference nor ext->tensor_inference");
   }
 
+  MLOS_RETURN_IF_ERROR(ReadTraining());
+
   MLOS_ASSIGN_OR_RETURN(std::string name, call_string("get_plugin_name", vtable_.get_plugin_name));
   MLOS_ASSIGN_OR_RETURN(std::string version,
                         call_string("get_plugin_version", vtable_.get_plugin_version));
@@ -251,6 +253,42 @@ Status PluginInstance::ReadExtension() {
   return Status::OK();
 }
 
+// The optional training table of SMI 1.1 plugins, exported as its own symbol (smi_spec.h).
+Status PluginInstance::ReadTraining() {
+  has_training_ = false;
+  if (dl_ == nullptr || SMI_VERSION_GET_MINOR(info_.smi_version) < 1) return Status::OK();
+  void* sym = dlsym(dl_, SMI_PLUGIN_TRAINING_SYMBOL);
+  if (sym == nullptr) return Status::OK();
+  auto fn = reinterpret_cast<smi_plugin_training_fn>(sym);
+  const smi_training_api_t* table = nullptr;
+  MLOS_RETURN_IF_ERROR(Guard(SMI_PLUGIN_TRAINING_SYMBOL, [&] {
+    table = fn();
+    return SMI_SUCCESS;
+  }));
+  if (table == nullptr) return Status::OK();
+  smi_training_api_t copy;
+  std::memset(&copy, 0, sizeof(copy));
+  MLOS_RETURN_IF_ERROR(SafeCopyBytes(table, &copy, sizeof(uint32_t), "plugin training table"));
+  const size_t n = std::min<size_t>(copy.struct_size, sizeof(copy));
+  if (n < offsetof(smi_training_api_t, train_start)) {
+    return InvalidArgument("plugin '", info_.id, "': training table struct_size ", n,
+                           " is too small");
+  }
+  MLOS_RETURN_IF_ERROR(SafeCopyBytes(table, &copy, n, "plugin training table"));
+  // Zero what the plugin's (older, shorter) table does not cover.
+  auto* bytes = reinterpret_cast<unsigned char*>(&copy);
+  std::memset(bytes + n, 0, sizeof(copy) - n);
+  if (copy.train_start == nullptr || copy.train_control == nullptr ||
+      copy.train_status == nullptr || copy.free_string == nullptr) {
+    return InvalidArgument("plugin '", info_.id,
+                           "': training table lacks train_start, train_control, train_status "
+                           "or free_string");
+  }
+  training_ = copy;
+  has_training_ = true;
+  return Status::OK();
+}
+
 PluginInstance::~PluginInstance() {
   if (initialized_ && vtable_.cleanup != nullptr) {
     Status s = Guard("cleanup", [&] { return vtable_.cleanup(); });
@@ -278,6 +316,13 @@ bool PluginInstance::Supports(const std::string& framework) const {
   std::string f;
   for (char c : framework) f += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return std::find(info_.frameworks.begin(), info_.frameworks.end(), f) != info_.frameworks.end();
+}
+
+bool PluginInstance::SupportsFirst(const std::string& framework) const {
+  if (framework.empty() || info_.frameworks.empty()) return false;
+  std::string f;
+  for (char c : framework) f += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return info_.frameworks.front() == f;
 }
 
 }  // namespace mlos::runtime

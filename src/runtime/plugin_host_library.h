@@ -55,6 +55,8 @@ class PluginInstance {
   bool trusted() const { return trusted_; }
   const HostServices* services() const { return services_.get(); }
   bool Supports(const std::string& framework) const;
+  // True if `framework` is the first one the plugin lists (the format it is made for).
+  bool SupportsFirst(const std::string& framework) const;
   // For script plugins: report the script rather than the host library (before publishing).
   void SetPath(std::string path) { info_.path = std::move(path); }
 
@@ -76,6 +78,24 @@ class PluginInstance {
     if (rc == SMI_SUCCESS) return Status::OK();
     return StatusFromSmi(rc, info_.id, entry, scope.error());
   }
+  // Like Guard, without the plugin's lock: for entries the spec declares concurrent (training).
+  template <typename Fn>
+  Status GuardConcurrent(const char* entry, Fn&& fn) const {
+    CallScope scope(services_.get(), info_.id);
+    int32_t rc;
+    try {
+      rc = static_cast<int32_t>(fn());
+    } catch (const std::exception& e) {
+      return Internal("plugin '", info_.id, "': ", entry, " threw an exception: ", e.what());
+    } catch (...) {
+      return Internal("plugin '", info_.id, "': ", entry, " threw an unknown exception");
+    }
+    if (rc == SMI_SUCCESS) return Status::OK();
+    return StatusFromSmi(rc, info_.id, entry, scope.error());
+  }
+  // The training table (SMI 1.1), copied as far as its struct_size reaches; NULL when the
+  // plugin has none. Entries the plugin left out are NULL in the copy.
+  const smi_training_api_t* training() const { return has_training_ ? &training_ : nullptr; }
   // Like Guard, but hands the raw status code back (for SMI_ERROR_BUFFER_TOO_SMALL retries).
   template <typename Fn>
   Status GuardCode(const char* entry, int32_t* code, Fn&& fn) const {
@@ -103,6 +123,7 @@ class PluginInstance {
   Status Init(const PluginOpenOptions& options);
   Status ReadDescriptor(const smi_plugin_t* plugin);
   Status ReadExtension();
+  Status ReadTraining();
 
   PluginInfo info_;
   void* dl_ = nullptr;  // dlopen handle; null for built-ins
@@ -114,6 +135,8 @@ class PluginInstance {
   TensorInferenceFn tensor_inference_ = nullptr;
   smi_status_t (*set_host_)(const smi_host_api_t*) = nullptr;
   const smi_plugin_ext_t* ext_ = nullptr;  // the plugin's table, re-read after initialize
+  smi_training_api_t training_{};
+  bool has_training_ = false;
   std::shared_ptr<const HostServices> services_;
   mutable std::mutex mu_;
   std::atomic<int> models_{0};

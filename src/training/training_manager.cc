@@ -20,7 +20,7 @@ const char* SessionStateName(SessionState s) {
 }
 
 TrainingManager::~TrainingManager() {
-  std::map<std::string, std::unique_ptr<TrainingSession>> sessions;
+  std::map<std::string, std::shared_ptr<TrainingSession>> sessions;
   {
     std::lock_guard<std::mutex> lock(mu_);
     sessions.swap(sessions_);
@@ -45,31 +45,44 @@ Result<std::string> TrainingManager::StartTraining(const std::string& model_path
   return id;
 }
 
-Result<TrainingSession*> TrainingManager::Find(const std::string& id) const {
+Result<std::shared_ptr<TrainingSession>> TrainingManager::Find(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return NotFound("training session '", id, "' does not exist");
-  return it->second.get();
+  return it->second;
 }
 
-// Sessions are never erased while the manager lives, so the pointer stays valid after Find.
+Status TrainingManager::RemoveTraining(const std::string& id) {
+  std::shared_ptr<TrainingSession> s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return NotFound("training session '", id, "' does not exist");
+    s = std::move(it->second);
+    sessions_.erase(it);
+  }
+  (void)s->Stop();
+  s->Wait(1e9);
+  return Status::OK();  // the thread is joined when the last holder lets go
+}
+
 Status TrainingManager::PauseTraining(const std::string& id) {
-  MLOS_ASSIGN_OR_RETURN(TrainingSession * s, Find(id));
+  MLOS_ASSIGN_OR_RETURN(std::shared_ptr<TrainingSession> s, Find(id));
   return s->Pause();
 }
 
 Status TrainingManager::ResumeTraining(const std::string& id) {
-  MLOS_ASSIGN_OR_RETURN(TrainingSession * s, Find(id));
+  MLOS_ASSIGN_OR_RETURN(std::shared_ptr<TrainingSession> s, Find(id));
   return s->Resume();
 }
 
 Status TrainingManager::StopTraining(const std::string& id) {
-  MLOS_ASSIGN_OR_RETURN(TrainingSession * s, Find(id));
+  MLOS_ASSIGN_OR_RETURN(std::shared_ptr<TrainingSession> s, Find(id));
   return s->Stop();
 }
 
 Result<TrainingStatus> TrainingManager::GetTrainingStatus(const std::string& id) const {
-  MLOS_ASSIGN_OR_RETURN(TrainingSession * s, Find(id));
+  MLOS_ASSIGN_OR_RETURN(std::shared_ptr<TrainingSession> s, Find(id));
   return s->GetStatus();
 }
 
@@ -81,12 +94,12 @@ std::vector<TrainingStatus> TrainingManager::ListTraining() const {
 }
 
 Result<bool> TrainingManager::WaitTraining(const std::string& id, double timeout_s) const {
-  MLOS_ASSIGN_OR_RETURN(TrainingSession * s, Find(id));
+  MLOS_ASSIGN_OR_RETURN(std::shared_ptr<TrainingSession> s, Find(id));
   return s->Wait(timeout_s);
 }
 
 Result<std::vector<float>> TrainingManager::FlatParameters(const std::string& id) const {
-  MLOS_ASSIGN_OR_RETURN(TrainingSession * s, Find(id));
+  MLOS_ASSIGN_OR_RETURN(std::shared_ptr<TrainingSession> s, Find(id));
   return s->FlatParameters();
 }
 

@@ -39,13 +39,16 @@ class TrainingManager {
   // Waits until the session completed, stopped or failed; false on timeout.
   Result<bool> WaitTraining(const std::string& id, double timeout_s) const;
   Result<std::vector<float>> FlatParameters(const std::string& id) const;
+  // Stops the session (a last checkpoint is written), waits for its thread and forgets it.
+  Status RemoveTraining(const std::string& id);
 
  private:
-  Result<TrainingSession*> Find(const std::string& id) const;
+  Result<std::shared_ptr<TrainingSession>> Find(const std::string& id) const;
 
   mutable std::mutex mu_;
   int64_t next_id_ = 1;
-  std::map<std::string, std::unique_ptr<TrainingSession>> sessions_;
+  // shared: a call that found a session keeps it alive while RemoveTraining drops it.
+  std::map<std::string, std::shared_ptr<TrainingSession>> sessions_;
 };
 
 }  // namespace mlos::training

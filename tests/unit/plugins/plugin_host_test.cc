@@ -134,7 +134,7 @@ TEST(PluginHost, RefusesIncompatibleVersionsWithAClearMessage) {
   auto host = NewHost(&pool, false);
   auto major = host->RegisterPlugin("m", "", "", TestPlugin("major2"));
   EXPECT_EQ(major.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(major.status().message().find("built for SMI 2.0.0 but this host implements SMI 1.0.0"),
+  EXPECT_NE(major.status().message().find("built for SMI 2.0.0 but this host implements SMI 1.1.0"),
             std::string::npos)
       << major.status().message();
   EXPECT_NE(major.status().message().find("major versions must be equal"), std::string::npos);
