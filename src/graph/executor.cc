@@ -83,8 +83,14 @@ class FrameRunner final : public ExecHooks {
     const auto& steps = plan_.steps();
     std::vector<const Value*> in_ptrs;
     std::vector<Value> outs;
+    // A planned run binds the signature's static values and skips the steps that made them.
+    const bool skip_statics = memory_ != nullptr && !recording_;
+    if (skip_statics) {
+      for (const auto& [id, v] : memory_->statics()) values_[id] = v;
+    }
     for (size_t si = 0; si < steps.size(); ++si) {
       const Step& st = steps[si];
+      if (skip_statics && plan_.step_static(static_cast<int>(si))) continue;
       current_step_ = static_cast<int>(si);
       in_ptrs.assign(st.in_ids.size(), nullptr);
       for (size_t k = 0; k < st.in_ids.size(); ++k) {
@@ -113,7 +119,10 @@ class FrameRunner final : public ExecHooks {
         return s.WithContext(st.node->Describe() + " opset " + std::to_string(st.opset));
       }
       for (size_t k = 0; k < st.out_ids.size(); ++k) {
-        if (st.out_ids[k] >= 0) values_[st.out_ids[k]] = std::move(outs[k]);
+        const int id = st.out_ids[k];
+        if (id < 0) continue;
+        if (recording_ && plan_.is_frontier(id)) statics_.emplace_back(id, outs[k]);
+        values_[id] = std::move(outs[k]);
       }
       if (!recording_) {
         for (int id : st.release_ids) values_[id] = Value();
@@ -188,6 +197,7 @@ class FrameRunner final : public ExecHooks {
   OpProfile* profile_ = nullptr;
   std::vector<Rec> recs_;
   std::unordered_map<const Storage*, int> storage_rec_;
+  std::vector<std::pair<int, Value>> statics_;  // recorded signature-static values
 
   friend class ::mlos::graph::Executor;
 };
@@ -366,6 +376,9 @@ Result<std::unique_ptr<GraphPlan>> GraphPlan::Build(std::shared_ptr<const Graph>
     if (last[id] >= 0 && !keep[id])
       plan->steps_[last[id]].release_ids.push_back(static_cast<int>(id));
   }
+  plan->statics_ = AnalyzeSignatureStatics(*plan);
+  plan->frontier_mask_.assign(plan->names_.size(), false);
+  for (int id : plan->statics_.frontier) plan->frontier_mask_[id] = true;
   return plan;
 }
 
@@ -455,13 +468,17 @@ std::unique_ptr<MemoryPlan> FrameRunner::FinishRecording() {
   // kernel allocated one output twice: keep those on the heap.
   std::map<std::pair<int, int>, int> seen;
   for (size_t i = 0; i < recs_.size(); ++i) {
+    // Static steps do not run again under this plan, and their values are kept on the heap.
+    if (plan_.step_static(recs_[i].step)) recs_[i].heap_only = true;
     auto [it, inserted] = seen.emplace(std::make_pair(recs_[i].step, recs_[i].out), i);
     if (!inserted) {
       recs_[i].heap_only = true;
       recs_[it->second].heap_only = true;
     }
   }
-  return PackRecords(recs_);
+  std::unique_ptr<MemoryPlan> mp = PackRecords(recs_);
+  mp->SetStatics(std::move(statics_));
+  return mp;
 }
 
 Status Executor::Run(const GraphPlan& plan, const std::vector<Value>& inputs, ThreadPool& pool,
@@ -477,8 +494,8 @@ Status Executor::Run(const GraphPlan& plan, const std::vector<Value>& inputs, Th
     if (inputs[i].kind != Value::Kind::kNone) runner.values()[in_ids[i]] = inputs[i];
   }
   std::shared_ptr<uint8_t[]> arena;
-  if (memory != nullptr && memory->arena_bytes() > 0) {
-    arena = memory->Acquire();
+  if (memory != nullptr) {
+    if (memory->arena_bytes() > 0) arena = memory->Acquire();
     runner.SetMemory(memory, arena.get(), arena);
   }
   if (record != nullptr) runner.EnableRecording();

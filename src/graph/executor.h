@@ -1,6 +1,9 @@
 // Execution plans: a Graph compiled into ordered steps with bound kernels (GraphPlan), the static
 // memory plan of one input-shape signature (MemoryPlan), and the interpreter that runs them.
 //
+// Signature statics: values fixed by the input shapes (shape arithmetic, masks, position ids)
+// are computed by the first run of a signature and kept in its MemoryPlan; later runs bind them
+// and skip their steps.
 // Memory: the first run of a signature allocates every intermediate from the heap and records
 // each allocation's size and lifetime (first definition to last use, views included); the
 // recorded allocations are then packed into one arena by lifetime (best fit, largest first) and
@@ -19,6 +22,7 @@
 
 #include "graph/ir.h"
 #include "graph/op_registry.h"
+#include "graph/signature_statics.h"
 #include "mlos/status.h"
 #include "mlos/thread_pool.h"
 
@@ -54,6 +58,10 @@ class GraphPlan {
   const std::vector<std::pair<int, Tensor>>& constants() const { return constants_; }
   const std::vector<int>& outer_ids() const { return outer_ids_; }  // resolved from parents
   const GraphPlan* SubPlan(const Graph* g) const;
+  // Steps whose outputs the input-shape signature fixes (signature_statics.h), and the static
+  // values that other steps read (kept per signature by the MemoryPlan).
+  bool step_static(int step) const { return statics_.step_static[step]; }
+  bool is_frontier(int id) const { return frontier_mask_[id]; }
 
  private:
   std::shared_ptr<const Graph> graph_;
@@ -63,6 +71,8 @@ class GraphPlan {
   std::vector<int> input_ids_, output_ids_, outer_ids_;
   std::vector<std::pair<int, Tensor>> constants_;
   std::map<const Graph*, std::unique_ptr<GraphPlan>> subplans_;
+  SignatureStatics statics_;
+  std::vector<bool> frontier_mask_;
 };
 
 // The packed arena layout of one input-shape signature.
@@ -77,6 +87,9 @@ class MemoryPlan {
   const Slot* Find(int step, int out) const;
   void AddSlot(int step, int out, Slot slot) { slots_[{step, out}] = slot; }
   void SetArenaBytes(size_t n) { arena_bytes_ = n; }
+  // The signature-static values recorded by the first run (value id, value); read-only after.
+  const std::vector<std::pair<int, Value>>& statics() const { return statics_; }
+  void SetStatics(std::vector<std::pair<int, Value>> v) { statics_ = std::move(v); }
 
   // An arena buffer for one run (reused across runs); Release gives it back.
   std::shared_ptr<uint8_t[]> Acquire();
@@ -86,6 +99,7 @@ class MemoryPlan {
   friend class Executor;
   size_t arena_bytes_ = 0;
   std::map<std::pair<int, int>, Slot> slots_;
+  std::vector<std::pair<int, Value>> statics_;
   std::mutex mu_;
   std::vector<std::shared_ptr<uint8_t[]>> free_;
 };

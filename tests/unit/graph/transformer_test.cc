@@ -1,0 +1,271 @@
+// Transformer-path tests of the engine: a self-attention block written the way torch.onnx
+// exports it (shape arithmetic around every Reshape, a causal mask built from the sequence
+// length, baddbmm-style `* 1.0` factors) must fuse into mlos::Attention, skip its
+// signature-static steps on planned runs, and match an unfused reference session across
+// sequence lengths and repeated runs; Gemm with a constant (packed) B against a hand reference.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "graph/session.h"
+#include "graph/session_values.h"
+
+namespace mlos::graph {
+namespace {
+
+constexpr int64_t kModel = 8, kHeads = 2, kHead = 4;
+
+void AddFloats(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
+               const std::vector<float>& v) {
+  auto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : dims) t->add_dims(d);
+  for (float f : v) t->add_float_data(f);
+}
+
+void AddInts(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& v,
+             bool scalar = false) {
+  auto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::INT64);
+  if (!scalar) t->add_dims(static_cast<int64_t>(v.size()));
+  for (int64_t x : v) t->add_int64_data(x);
+}
+
+std::vector<float> Random(size_t n, std::mt19937& rng, float scale = 0.5f) {
+  std::uniform_real_distribution<float> u(-scale, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+onnx::NodeProto* Node(onnx::GraphProto* g, const std::string& op,
+                      const std::vector<std::string>& in, const std::string& out) {
+  auto* n = g->add_node();
+  n->set_op_type(op);
+  n->set_name(out + "_node");
+  for (const auto& s : in) n->add_input(s);
+  n->add_output(out);
+  return n;
+}
+
+void IntsAttr(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t x : v) a->add_ints(x);
+}
+
+void IntAttr(onnx::NodeProto* n, const std::string& name, int64_t v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+void FloatAttr(onnx::NodeProto* n, const std::string& name, float v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(v);
+}
+
+void Io(onnx::ValueInfoProto* vi, const std::string& name, const std::vector<std::string>& dims) {
+  vi->set_name(name);
+  auto* tt = vi->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (const auto& d : dims) {
+    auto* dim = tt->mutable_shape()->add_dim();
+    if (isdigit(static_cast<unsigned char>(d[0])))
+      dim->set_dim_value(std::stoll(d));
+    else
+      dim->set_dim_param(d);
+  }
+}
+
+// y = LayerNorm(x + SelfAttention(x)) with a causal mask; x is [b, t, 8], 2 heads of 4.
+std::string AttentionBlock() {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("block");
+  std::mt19937 rng(3);
+  for (const char* p : {"q", "k", "v"}) {
+    AddFloats(g, std::string("W") + p, {kModel, kModel}, Random(kModel * kModel, rng));
+    AddFloats(g, std::string("b") + p, {kModel}, Random(kModel, rng));
+  }
+  AddFloats(g, "gamma", {kModel}, Random(kModel, rng, 1.f));
+  AddFloats(g, "beta", {kModel}, Random(kModel, rng));
+  AddFloats(g, "one", {}, {1.f});
+  AddFloats(g, "sqrt_d", {}, {2.f});
+  AddInts(g, "i0", {0}, true);
+  AddInts(g, "i1", {1}, true);
+  AddInts(g, "ax0", {0});
+  AddInts(g, "heads", {kHeads});
+  AddInts(g, "head", {kHead});
+  AddInts(g, "model", {kModel});
+  Io(g->add_input(), "x", {"b", "t", "8"});
+  Io(g->add_output(), "y", {"b", "t", "8"});
+  // Shape arithmetic, as torch exports it.
+  Node(g, "Shape", {"x"}, "sh");
+  Node(g, "Gather", {"sh", "i0"}, "b");
+  Node(g, "Gather", {"sh", "i1"}, "t");
+  Node(g, "Unsqueeze", {"b", "ax0"}, "b1");
+  Node(g, "Unsqueeze", {"t", "ax0"}, "t1");
+  Node(g, "Concat", {"b1", "t1", "heads", "head"}, "split_shape");
+  Node(g, "Concat", {"b1", "t1", "model"}, "merge_shape");
+  Node(g, "Concat", {"t1", "t1"}, "tt");
+  auto* cos = Node(g, "ConstantOfShape", {"tt"}, "neg_inf");
+  {
+    auto* a = cos->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+    a->mutable_t()->add_dims(1);
+    a->mutable_t()->add_float_data(-std::numeric_limits<float>::infinity());
+  }
+  AddInts(g, "k1", {1}, true);
+  IntAttr(Node(g, "Trilu", {"neg_inf", "k1"}, "mask"), "upper", 1);
+  // Projections and heads.
+  for (const char* p : {"q", "k", "v"}) {
+    const std::string s = p;
+    Node(g, "MatMul", {"x", "W" + s}, s + "_mm");
+    Node(g, "Add", {s + "_mm", "b" + s}, s + "_lin");
+    Node(g, "Reshape", {s + "_lin", "split_shape"}, s + "_heads");
+  }
+  IntsAttr(Node(g, "Transpose", {"q_heads"}, "qt"), "perm", {0, 2, 1, 3});
+  IntsAttr(Node(g, "Transpose", {"k_heads"}, "kt"), "perm", {0, 2, 3, 1});
+  IntsAttr(Node(g, "Transpose", {"v_heads"}, "vt"), "perm", {0, 2, 1, 3});
+  Node(g, "Div", {"qt", "sqrt_d"}, "qs");
+  Node(g, "MatMul", {"qs", "kt"}, "scores");
+  Node(g, "Mul", {"scores", "one"}, "scores1");
+  Node(g, "Mul", {"mask", "one"}, "mask1");
+  Node(g, "Add", {"scores1", "mask1"}, "masked");
+  IntAttr(Node(g, "Softmax", {"masked"}, "probs"), "axis", -1);
+  Node(g, "MatMul", {"probs", "vt"}, "ctx");
+  IntsAttr(Node(g, "Transpose", {"ctx"}, "ctx_t"), "perm", {0, 2, 1, 3});
+  Node(g, "Reshape", {"ctx_t", "merge_shape"}, "attn");
+  Node(g, "Add", {"x", "attn"}, "res");
+  auto* ln = Node(g, "LayerNormalization", {"res", "gamma", "beta"}, "y");
+  IntAttr(ln, "axis", -1);
+  FloatAttr(ln, "epsilon", 1e-5f);
+  return m.SerializeAsString();
+}
+
+std::unique_ptr<Session> Load(const std::string& bytes, ThreadPool& pool, bool optimize) {
+  SessionOptions opts;
+  opts.pool = &pool;
+  opts.optimize = optimize;
+  auto s = Session::LoadFromBytes(bytes, ".", opts);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+TEST(Transformer, AttentionBlockFusesAndMatchesUnfusedAcrossRuns) {
+  ThreadPool pool(2);
+  const std::string model = AttentionBlock();
+  auto fused = Load(model, pool, true);
+  ASSERT_NE(fused, nullptr);
+  int attention = 0, softmax = 0;
+  for (const auto& n : SessionGraph(*fused)->nodes) {
+    attention += n.op_type == "Attention" && n.domain == "mlos";
+    softmax += n.op_type == "Softmax";
+  }
+  EXPECT_EQ(attention, 1);
+  EXPECT_EQ(softmax, 0);
+  std::mt19937 rng(9);
+  for (int64_t t : {5, 13, 5, 1, 13, 37, 5}) {
+    for (int rep = 0; rep < 2; ++rep) {
+      SCOPED_TRACE("t " + std::to_string(t) + " rep " + std::to_string(rep));
+      const int64_t b = 2;
+      Tensor x =
+          Tensor::FromVector<float>({b, t, kModel}, Random(b * t * kModel, rng, 1.f)).value();
+      std::vector<Tensor> got, want;
+      OpProfile profile;
+      RunStats stats;
+      stats.profile = &profile;
+      ASSERT_TRUE(fused->Run({{"x", x}}, &got, &stats).ok());
+      // A fresh unoptimised session: its one run computes every node.
+      auto ref = Load(model, pool, false);
+      ASSERT_NE(ref, nullptr);
+      ASSERT_TRUE(ref->Run({{"x", x}}, &want).ok());
+      ASSERT_EQ(got[0].shape(), want[0].shape());
+      for (int64_t i = 0; i < want[0].numel(); ++i)
+        ASSERT_NEAR(got[0].GetAsDouble(i), want[0].GetAsDouble(i), 1e-4) << "element " << i;
+      if (rep == 1) {
+        // Planned run: the shape arithmetic and the mask come from the signature's cache.
+        EXPECT_EQ(profile.ops.count("Shape"), 0u);
+        EXPECT_EQ(profile.ops.count("Trilu"), 0u);
+        EXPECT_EQ(profile.ops.count("ConstantOfShape"), 0u);
+        EXPECT_EQ(profile.ops["mlos::Attention"].calls, 1);
+      }
+    }
+  }
+}
+
+// Gemm(A, B constant, C) for every transpose/alpha/beta/C-shape combination, on both sides of
+// the row count from which the packed copy of B is used.
+TEST(Transformer, GemmWithConstantBMatchesReference) {
+  ThreadPool pool(2);
+  std::mt19937 rng(4);
+  const int64_t k = 37, n = 45;
+  for (int64_t m : {3, 40}) {
+    for (int ta = 0; ta < 2; ++ta) {
+      for (int tb = 0; tb < 2; ++tb) {
+        for (int c_kind = 0; c_kind < 3; ++c_kind) {  // none, [n] bias, [m, n]
+          SCOPED_TRACE("m " + std::to_string(m) + " ta " + std::to_string(ta) + " tb " +
+                       std::to_string(tb) + " c " + std::to_string(c_kind));
+          const float alpha = 0.75f, beta = c_kind == 2 ? 0.5f : 1.f;
+          onnx::ModelProto mp;
+          mp.set_ir_version(8);
+          mp.add_opset_import()->set_version(13);
+          auto* g = mp.mutable_graph();
+          g->set_name("gemm");
+          const std::vector<float> bv = Random(k * n, rng), cv = Random(m * n, rng);
+          AddFloats(g, "B", tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, bv);
+          std::vector<std::string> ins = {"A", "B"};
+          if (c_kind == 1) AddFloats(g, "C", {n}, std::vector<float>(cv.begin(), cv.begin() + n));
+          if (c_kind == 2) AddFloats(g, "C", {m, n}, cv);
+          if (c_kind > 0) ins.push_back("C");
+          Io(g->add_input(), "A",
+             ta ? std::vector<std::string>{std::to_string(k), "m"}
+                : std::vector<std::string>{"m", std::to_string(k)});
+          Io(g->add_output(), "Y", {"m", std::to_string(n)});
+          auto* node = Node(g, "Gemm", ins, "Y");
+          IntAttr(node, "transA", ta);
+          IntAttr(node, "transB", tb);
+          FloatAttr(node, "alpha", alpha);
+          FloatAttr(node, "beta", beta);
+          auto s = Load(mp.SerializeAsString(), pool, true);
+          ASSERT_NE(s, nullptr);
+          const std::vector<float> av = Random(m * k, rng);
+          Tensor a = Tensor::FromVector<float>(ta ? Shape{k, m} : Shape{m, k}, av).value();
+          for (int rep = 0; rep < 2; ++rep) {
+            std::vector<Tensor> out;
+            ASSERT_TRUE(s->Run({{"A", a}}, &out).ok());
+            for (int64_t i = 0; i < m; ++i) {
+              for (int64_t j = 0; j < n; ++j) {
+                double acc = 0;
+                for (int64_t p = 0; p < k; ++p)
+                  acc += static_cast<double>(ta ? av[p * m + i] : av[i * k + p]) *
+                         (tb ? bv[j * k + p] : bv[p * n + j]);
+                double want = alpha * acc;
+                if (c_kind == 1) want += beta * cv[j];
+                if (c_kind == 2) want += beta * cv[i * n + j];
+                ASSERT_NEAR(out[0].GetAsDouble(i * n + j), want, 1e-4) << i << "," << j;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mlos::graph
