@@ -182,9 +182,7 @@ TEST_F(TrainingServiceTest, TrainerEntriesThroughTheHost) {
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ((*t)->plugin_id(), "mlos-torch");
   EXPECT_EQ((*t)->Start("{").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ((*t)->Start(R"({"model_path": "/nope.pt", "dataset": "/nope.csv"})").status().code() ==
-                StatusCode::kOk,
-            false);
+  EXPECT_FALSE((*t)->Start(R"({"model_path": "/nope.pt", "dataset": "/nope.csv"})").ok());
   EXPECT_EQ((*t)->Control("train-999", SMI_TRAIN_PAUSE).code(), StatusCode::kNotFound);
   EXPECT_EQ((*t)->Control("train-999", 77).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ((*t)->StatusJson("train-999").status().code(), StatusCode::kNotFound);
@@ -324,6 +322,38 @@ TEST_F(TrainingServiceTest, RestartContinuesFromCheckpoint) {
   ASSERT_TRUE(next.ok());
   EXPECT_NE(*next, id);
   EXPECT_TRUE(*svc->Wait(*next, 60));
+}
+
+TEST_F(TrainingServiceTest, PausedSessionStaysPausedAcrossRestartAndResumes) {
+  const TrainingRequest r = Request(3000, 1000);
+  const std::string data = dir_ + "/data";
+  std::string id;
+  int64_t paused_at = 0;
+  {
+    auto svc = CreatePluginTrainingService(host_.get(), nullptr, data);
+    id = *svc->Start(r);
+    PollUntil(*svc, id, [](const auto& i) { return i.status.step >= 300; });
+    ASSERT_TRUE(svc->Pause(id).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the plugin applies it
+    auto info = *svc->Get(id);
+    ASSERT_EQ(info.status.state, SessionState::kPaused);
+    ASSERT_LT(info.status.step, 3000);
+    paused_at = info.status.step;
+  }
+  auto svc = CreatePluginTrainingService(host_.get(), nullptr, data);
+  auto info = *svc->Get(id);
+  EXPECT_EQ(info.status.state, SessionState::kPaused);
+  EXPECT_EQ(info.status.step, paused_at);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(svc->Get(id)->status.step, paused_at);  // nothing trains while it is paused
+  EXPECT_FALSE(*svc->Wait(id, 0.2));
+  ASSERT_TRUE(svc->Resume(id).ok());
+  ASSERT_TRUE(*svc->Wait(id, 300));
+  info = *svc->Get(id);
+  EXPECT_EQ(info.status.state, SessionState::kCompleted) << info.status.error;
+  EXPECT_EQ(info.status.step, 3000);
+  const std::string ref = ReferenceRun(host_.get(), dir_ + "/ref", r);
+  ExpectClose(Logits(host_.get(), info.status.output_path), Logits(host_.get(), ref));
 }
 
 // Run only as the child of KillNineMidRunAndResume: trains until a few checkpoints exist, then
