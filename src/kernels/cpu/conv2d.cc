@@ -55,13 +55,6 @@ void Im2Col(const float* x, const ConvGeom& g, const Conv2dParams& p, float* col
   pool.ParallelFor(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(plane, 1)), body);
 }
 
-void ActivatePlanes(const ActivationParams& act, float* y, int64_t planes, int64_t plane,
-                    ThreadPool& pool) {
-  if (act.kind == Activation::kNone) return;
-  auto body = [&](int64_t b, int64_t e) { ApplyActivation(act, y + b * plane, (e - b) * plane); };
-  pool.ParallelFor(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(plane, 1)), body);
-}
-
 Status CheckParams(const Conv2dParams& p) {
   if (p.stride_h < 1 || p.stride_w < 1 || p.dilation_h < 1 || p.dilation_w < 1) {
     return InvalidArgument("Conv2d: strides (", p.stride_h, ", ", p.stride_w, ") and dilations (",
@@ -148,20 +141,24 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
       internal::DepthwiseConv2d(xp, wp, bp, g.n, dg, yp, pool);
       return Status::OK();
     }
-    FillBias(yp, bp, g.n * g.m, g.m, plane);
+    if (bp != nullptr) FillBias(yp, bp, g.n * g.m, g.m, plane);
     const bool pointwise = g.kh == 1 && g.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                            p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
                            p.pad_right == 0;
-    std::vector<float> col;
     const int64_t k = g.cg * g.kh * g.kw;
-    if (!pointwise) col.resize(static_cast<size_t>(k * plane));
+    float* col = nullptr;
+    if (!pointwise) {
+      col = internal::ConvScratch(k * plane);
+      if (col == nullptr)
+        return ResourceExhausted("Conv2d: no memory for a ", k, " x ", plane, " im2col buffer");
+    }
     for (int64_t n = 0; n < g.n; ++n) {
       for (int64_t grp = 0; grp < p.groups; ++grp) {
         const float* xg = xp + (n * g.c + grp * g.cg) * g.h * g.w;
         const float* b = xg;
         if (!pointwise) {
-          Im2Col(xg, g, p, col.data(), pool);
-          b = col.data();
+          Im2Col(xg, g, p, col, pool);
+          b = col;
         }
         GemmArgs args;
         args.m = g.mg;
@@ -173,10 +170,10 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
         args.ldb = plane;
         args.c = yp + (n * g.m + grp * g.mg) * plane;
         args.ldc = plane;
-        args.beta = 1.f;
+        args.beta = bp != nullptr ? 1.f : 0.f;  // accumulate onto the bias written above
+        args.activation = p.activation;         // applied by the GEMM on the last k block
         Sgemm(args, pool);
       }
-      ActivatePlanes(p.activation, yp + n * g.m * plane, g.m, plane, pool);
     }
     return Status::OK();
   };

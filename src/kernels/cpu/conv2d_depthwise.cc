@@ -51,9 +51,9 @@ struct FreeDeleter {
 
 }  // namespace
 
-float* DepthwiseScratch(int64_t floats) {
-  thread_local std::unique_ptr<float, FreeDeleter> buffer;
-  thread_local int64_t capacity = 0;
+namespace {
+
+float* GrowScratch(std::unique_ptr<float, FreeDeleter>& buffer, int64_t& capacity, int64_t floats) {
   if (capacity < floats) {
     buffer.reset();
     capacity = 0;
@@ -63,6 +63,20 @@ float* DepthwiseScratch(int64_t floats) {
     capacity = floats;
   }
   return buffer.get();
+}
+
+}  // namespace
+
+float* DepthwiseScratch(int64_t floats) {
+  thread_local std::unique_ptr<float, FreeDeleter> buffer;
+  thread_local int64_t capacity = 0;
+  return GrowScratch(buffer, capacity, floats);
+}
+
+float* ConvScratch(int64_t floats) {
+  thread_local std::unique_ptr<float, FreeDeleter> buffer;
+  thread_local int64_t capacity = 0;
+  return GrowScratch(buffer, capacity, floats);
 }
 
 void DepthwiseConv2d(const float* x, const float* w, const float* bias, int64_t n,

@@ -2,6 +2,7 @@
 // Built with -mavx2 -mfma (file name ends in _avx2.cc); entered only after the run-time check.
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/conv_depthwise_simd.h"
 
 namespace mlos::kernels::internal {
@@ -16,9 +17,21 @@ struct V8 {
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
   static T Min(T a, T b) { return _mm256_min_ps(a, b); }
   static void Store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static T Sigmoid(T v) { return avx2::Sigmoid(v); }
+  static T Silu(T v) {
+    const __m256 e = avx2::Exp(_mm256_sub_ps(_mm256_setzero_ps(), v));
+    return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.f), e));
+  }
   static void StorePartial(float* p, T v, int n) {
     const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx), v);
+  }
+  static void Deinterleave2(const float* src, float* even, float* odd) {
+    const __m256 a = _mm256_loadu_ps(src), b = _mm256_loadu_ps(src + 8);
+    // Per 128-bit lane: a0 a2 b0 b2 | a4 a6 b4 b6; then reorder the 64-bit pairs.
+    const __m256 e = _mm256_shuffle_ps(a, b, 0x88), o = _mm256_shuffle_ps(a, b, 0xDD);
+    _mm256_storeu_ps(even, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8)));
+    _mm256_storeu_ps(odd, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xD8)));
   }
 };
 
@@ -28,8 +41,7 @@ bool DepthwisePlanesAvx2(const DepthwiseGeom& g, const float* x, const float* w,
                          float* y, int64_t begin, int64_t end) {
   float* scratch = DepthwiseScratch(DwLayoutFor(g, V8::kLanes).floats);
   if (scratch == nullptr) return false;
-  DwPlanes<V8>(g, x, w, bias, y, begin, end, scratch);
-  return true;
+  return DwPlanes<V8>(g, x, w, bias, y, begin, end, scratch);
 }
 
 }  // namespace mlos::kernels::internal

@@ -12,6 +12,7 @@
 #pragma GCC target("avx512f,avx2,fma")
 #include <immintrin.h>
 
+#include "kernels/cpu/avx512_math.h"
 #include "kernels/cpu/conv_depthwise_simd.h"
 
 namespace mlos::kernels::internal {
@@ -27,8 +28,17 @@ struct V16 {
   static T Max(T a, T b) { return _mm512_mask_max_ps(b, __mmask16(0xFFFF), a, b); }
   static T Min(T a, T b) { return _mm512_mask_min_ps(b, __mmask16(0xFFFF), a, b); }
   static void Store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static T Sigmoid(T v) { return Sigmoid16(v); }
+  static T Silu(T v) { return Silu16(v); }
   static void StorePartial(float* p, T v, int n) {
     _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
+  }
+  static void Deinterleave2(const float* src, float* even, float* odd) {
+    const __m512 a = _mm512_loadu_ps(src), b = _mm512_loadu_ps(src + 16);
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
+    _mm512_storeu_ps(even, _mm512_permutex2var_ps(a, ie, b));
+    _mm512_storeu_ps(odd, _mm512_permutex2var_ps(a, io, b));
   }
 };
 
@@ -41,9 +51,18 @@ struct V8x {
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
   static T Min(T a, T b) { return _mm256_min_ps(a, b); }
   static void Store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static T Sigmoid(T v) { return Sigmoid8(v); }
+  static T Silu(T v) { return Silu8(v); }
   static void StorePartial(float* p, T v, int n) {  // AVX form: no AVX-512VL needed
     const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx), v);
+  }
+  static void Deinterleave2(const float* src, float* even, float* odd) {
+    const __m256 a = _mm256_loadu_ps(src), b = _mm256_loadu_ps(src + 8);
+    // Per 128-bit lane: a0 a2 b0 b2 | a4 a6 b4 b6; then reorder the 64-bit pairs.
+    const __m256 e = _mm256_shuffle_ps(a, b, 0x88), o = _mm256_shuffle_ps(a, b, 0xDD);
+    _mm256_storeu_ps(even, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8)));
+    _mm256_storeu_ps(odd, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xD8)));
   }
 };
 
@@ -54,13 +73,11 @@ bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* 
   if (g.ow <= 8) {
     float* scratch = DepthwiseScratch(DwLayoutFor(g, V8x::kLanes).floats);
     if (scratch == nullptr) return false;
-    DwPlanes<V8x>(g, x, w, bias, y, begin, end, scratch);
-    return true;
+    return DwPlanes<V8x>(g, x, w, bias, y, begin, end, scratch);
   }
   float* scratch = DepthwiseScratch(DwLayoutFor(g, V16::kLanes).floats);
   if (scratch == nullptr) return false;
-  DwPlanes<V16>(g, x, w, bias, y, begin, end, scratch);
-  return true;
+  return DwPlanes<V16>(g, x, w, bias, y, begin, end, scratch);
 }
 
 }  // namespace mlos::kernels::internal

@@ -38,8 +38,44 @@ inline DwLayout DwLayoutFor(const DepthwiseGeom& g, int lanes) {
   return l;
 }
 
+// Stride 2: each input row is split into its even and odd padded columns with vector
+// shuffles (V::Deinterleave2: 2 vectors in, even lanes and odd lanes out).
+template <class V>
+inline bool DwFillStride2(const DepthwiseGeom& g, const DwLayout& l, const float* x, float* buf) {
+  // Padded column pc = 2q + s is input column pc - pl. Vector path: input columns [c0, c0 + 2N)
+  // map to q = (c0 + pl) / 2 ... when c0 + pl is even; pick c0 = pl % 2 so it is.
+  constexpr int N = V::kLanes;
+  const int64_t c0 = g.pl % 2;
+  for (int64_t r = 0; r < l.rows; ++r) {
+    float* even = buf + r * l.row_len;
+    float* odd = buf + (l.rows + r) * l.row_len;
+    const int64_t ir = r - g.pt;
+    std::memset(even, 0, static_cast<size_t>(l.row_len) * sizeof(float));
+    std::memset(odd, 0, static_cast<size_t>(l.row_len) * sizeof(float));
+    if (ir < 0 || ir >= g.h) continue;
+    const float* src = x + ir * g.w;
+    int64_t c = c0;
+    // q of input column c (c + pl even) is (c + pl) / 2 in `even`; c + 1 lands in `odd`.
+    for (; c + 2 * N <= g.w && (c + g.pl) / 2 + N <= l.row_len; c += 2 * N) {
+      const int64_t q = (c + g.pl) / 2;
+      V::Deinterleave2(src + c, even + q, odd + q);
+    }
+    for (; c < g.w; ++c) {  // the tail, and column 0 when pl is odd
+      const int64_t pc = c + g.pl, q = pc / 2;
+      if (q < l.row_len) (pc % 2 == 0 ? even : odd)[q] = src[c];
+    }
+    if (c0 == 1) {
+      const int64_t q = g.pl / 2;  // input column 0: padded column pl (odd)
+      if (q < l.row_len) odd[q] = src[0];
+    }
+  }
+  return true;
+}
+
 // Fills the phase buffer from one input plane (h x w), zero outside the image.
+template <class V>
 inline void DwFillPadded(const DepthwiseGeom& g, const DwLayout& l, const float* x, float* buf) {
+  if (g.sw == 2 && DwFillStride2<V>(g, l, x, buf)) return;
   for (int64_t s = 0; s < g.sw; ++s) {
     const Span1D cols = ValidOutputRange(s - g.pl, g.sw, g.w, l.row_len);
     for (int64_t r = 0; r < l.rows; ++r) {
@@ -62,10 +98,31 @@ inline void DwFillPadded(const DepthwiseGeom& g, const DwLayout& l, const float*
   }
 }
 
+// Activations applied in registers; kOther: ApplyActivation on the finished plane.
+enum class RegAct { kNone, kRelu, kClip, kSilu, kSigmoid, kOther };
+
+inline RegAct RegActFor(Activation a) {
+  switch (a) {
+    case Activation::kNone:
+      return RegAct::kNone;
+    case Activation::kRelu:
+      return RegAct::kRelu;
+    case Activation::kClip:
+      return RegAct::kClip;
+    case Activation::kSilu:
+      return RegAct::kSilu;
+    case Activation::kSigmoid:
+      return RegAct::kSigmoid;
+    default:
+      return RegAct::kOther;
+  }
+}
+
 // R output rows x U vectors of one plane, starting at output row oy and vector v0.
 template <class V, int R, int U>
-inline void DwBlock(const DepthwiseGeom& g, const DwLayout& l, const float* buf, const float* w,
-                    float bias, int64_t oy, int64_t v0, float* y, bool relu, bool clip) {
+inline void DwBlock(const DepthwiseGeom& g, const DwLayout& l, const float* buf,
+                    const int64_t* tap_off, const float* w, float bias, int64_t oy, int64_t v0,
+                    float* y, RegAct mode) {
   using T = typename V::T;
   T acc[R][U];
   const T b = V::Set1(bias);
@@ -73,15 +130,14 @@ inline void DwBlock(const DepthwiseGeom& g, const DwLayout& l, const float* buf,
     for (int u = 0; u < U; ++u) acc[r][u] = b;
   }
   const int64_t col0 = v0 * V::kLanes;
-  for (int64_t i = 0; i < g.kh; ++i) {
-    for (int64_t j = 0; j < g.kw; ++j) {
-      const T wv = V::Set1(w[i * g.kw + j]);
-      const int64_t phase = (j * g.dw) % g.sw, shift = (j * g.dw) / g.sw;
-      const float* base = buf + (phase * l.rows + oy * g.sh + i * g.dh) * l.row_len + col0 + shift;
-      for (int r = 0; r < R; ++r) {
-        const float* row = base + r * g.sh * l.row_len;
-        for (int u = 0; u < U; ++u) acc[r][u] = V::Fma(wv, V::Load(row + u * V::kLanes), acc[r][u]);
-      }
+  const float* origin = buf + oy * g.sh * l.row_len + col0;
+  const int64_t taps = g.kh * g.kw, row_step = g.sh * l.row_len;
+  for (int64_t t = 0; t < taps; ++t) {
+    const T wv = V::Set1(w[t]);
+    const float* base = origin + tap_off[t];
+    for (int r = 0; r < R; ++r) {
+      const float* row = base + r * row_step;
+      for (int u = 0; u < U; ++u) acc[r][u] = V::Fma(wv, V::Load(row + u * V::kLanes), acc[r][u]);
     }
   }
   const T lo = V::Set1(g.act.min), hi = V::Set1(g.act.max), zero = V::Set1(0.f);
@@ -90,8 +146,10 @@ inline void DwBlock(const DepthwiseGeom& g, const DwLayout& l, const float* buf,
     for (int u = 0; u < U; ++u) {
       T v = acc[r][u];
       // max(zero, v) and min(hi, v) return v when v is NaN, so NaN propagates as in ONNX.
-      if (relu) v = V::Max(zero, v);
-      if (clip) v = V::Min(hi, V::Max(lo, v));
+      if (mode == RegAct::kRelu) v = V::Max(zero, v);
+      if (mode == RegAct::kClip) v = V::Min(hi, V::Max(lo, v));
+      if (mode == RegAct::kSilu) v = V::Silu(v);
+      if (mode == RegAct::kSigmoid) v = V::Sigmoid(v);
       const int64_t left = g.ow - col0 - u * V::kLanes;
       if (left >= V::kLanes) {
         V::Store(yrow + u * V::kLanes, v);
@@ -103,55 +161,79 @@ inline void DwBlock(const DepthwiseGeom& g, const DwLayout& l, const float* buf,
 }
 
 template <class V, int R>
-inline void DwRows(const DepthwiseGeom& g, const DwLayout& l, const float* buf, const float* w,
-                   float bias, int64_t oy, float* y, bool relu, bool clip) {
+inline void DwRows(const DepthwiseGeom& g, const DwLayout& l, const float* buf,
+                   const int64_t* tap_off, const float* w, float bias, int64_t oy, float* y,
+                   RegAct mode) {
   const int64_t vecs = (g.ow + V::kLanes - 1) / V::kLanes;
   int64_t v = 0;
-  for (; v + 4 <= vecs; v += 4) DwBlock<V, R, 4>(g, l, buf, w, bias, oy, v, y, relu, clip);
+  for (; v + 4 <= vecs; v += 4) DwBlock<V, R, 4>(g, l, buf, tap_off, w, bias, oy, v, y, mode);
   switch (vecs - v) {
     case 3:
-      DwBlock<V, R, 3>(g, l, buf, w, bias, oy, v, y, relu, clip);
+      DwBlock<V, R, 3>(g, l, buf, tap_off, w, bias, oy, v, y, mode);
       break;
     case 2:
-      DwBlock<V, R, 2>(g, l, buf, w, bias, oy, v, y, relu, clip);
+      DwBlock<V, R, 2>(g, l, buf, tap_off, w, bias, oy, v, y, mode);
       break;
     case 1:
-      DwBlock<V, R, 1>(g, l, buf, w, bias, oy, v, y, relu, clip);
+      DwBlock<V, R, 1>(g, l, buf, tap_off, w, bias, oy, v, y, mode);
       break;
     default:
       break;
   }
 }
 
+// Kernels with more taps than this take the portable loop.
+constexpr int64_t kDwMaxTaps = 121;
+
 // Planes [begin, end) of the N*C planes; `scratch` holds DwLayoutFor(g, V::kLanes).floats.
+// Returns false (nothing done) for kernels with more than kDwMaxTaps taps.
 template <class V>
-void DwPlanes(const DepthwiseGeom& g, const float* x, const float* w, const float* bias, float* y,
+bool DwPlanes(const DepthwiseGeom& g, const float* x, const float* w, const float* bias, float* y,
               int64_t begin, int64_t end, float* scratch) {
   const DwLayout l = DwLayoutFor(g, V::kLanes);
-  const bool relu = g.act.kind == Activation::kRelu;
-  const bool clip = g.act.kind == Activation::kClip;
-  const bool other = !relu && !clip && g.act.kind != Activation::kNone;
+  if (g.kh * g.kw > kDwMaxTaps) return false;
+  // Offset of tap (i, j) from an output row's origin in the buffer: its phase, row and shift
+  // (computed once: the divisions would otherwise sit in the inner loop).
+  int64_t tap_off[kDwMaxTaps];
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t phase = (j * g.dw) % g.sw, shift = (j * g.dw) / g.sw;
+      tap_off[i * g.kw + j] = (phase * l.rows + i * g.dh) * l.row_len + shift;
+    }
+  }
+  const RegAct mode = RegActFor(g.act.kind);
   const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
   for (int64_t pi = begin; pi < end; ++pi) {
     const int64_t ch = pi % g.c;
-    DwFillPadded(g, l, x + pi * plane_in, scratch);
+    DwFillPadded<V>(g, l, x + pi * plane_in, scratch);
     const float* wc = w + ch * g.kh * g.kw;
     const float bv = bias != nullptr ? bias[ch] : 0.f;
     float* yp = y + pi * plane_out;
     // Two rows per block when the row is short, so at least ~4 accumulators are in flight.
     const bool pair = g.ow <= 2 * V::kLanes;
     int64_t oy = 0;
-    if (pair) {
-      for (; oy + 2 <= g.oh; oy += 2) {
-        DwRows<V, 2>(g, l, scratch, wc, bv, oy, yp, relu, clip);
-        if (other) ApplyActivation(g.act, yp + oy * g.ow, 2 * g.ow);
+    int64_t done = 0;  // rows finished, for the out-of-register activation
+    for (; pair && oy + 2 <= g.oh; oy += 2) {
+      DwRows<V, 2>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+      // Whole blocks of >= 2K floats at a time: the rows are in L1 and the vector body's
+      // scalar tail is paid once per block rather than per row.
+      if (mode == RegAct::kOther && (oy + 2 - done) * g.ow >= 2048) {
+        ApplyActivation(g.act, yp + done * g.ow, (oy + 2 - done) * g.ow);
+        done = oy + 2;
       }
     }
     for (; oy < g.oh; ++oy) {
-      DwRows<V, 1>(g, l, scratch, wc, bv, oy, yp, relu, clip);
-      if (other) ApplyActivation(g.act, yp + oy * g.ow, g.ow);
+      DwRows<V, 1>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+      if (mode == RegAct::kOther && (oy + 1 - done) * g.ow >= 2048) {
+        ApplyActivation(g.act, yp + done * g.ow, (oy + 1 - done) * g.ow);
+        done = oy + 1;
+      }
+    }
+    if (mode == RegAct::kOther && done < g.oh) {
+      ApplyActivation(g.act, yp + done * g.ow, (g.oh - done) * g.ow);
     }
   }
+  return true;
 }
 
 }  // namespace

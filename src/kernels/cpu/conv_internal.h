@@ -63,5 +63,8 @@ bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* 
 
 // Grow-only, 64-byte-aligned per-thread scratch for the padded planes; nullptr on failure.
 float* DepthwiseScratch(int64_t floats);
+// The same for im2col matrices (a separate buffer: it is filled by several pool threads while
+// the calling thread owns it). Contents undefined; valid until the thread's next call.
+float* ConvScratch(int64_t floats);
 
 }  // namespace mlos::kernels::internal

@@ -12,6 +12,7 @@
 #pragma GCC target("avx512f,avx2,fma")
 #include <immintrin.h>
 
+#include "kernels/cpu/avx512_math.h"
 #include "kernels/cpu/gemm_pack.h"
 
 namespace mlos::kernels::gemm_internal {
@@ -58,7 +59,11 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
                            : __mmask16((1u << cols) - 1);
   }
   const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
-  const bool other_act = ep.last && ep.act != nullptr && !relu;
+  // SiLU and Sigmoid (EfficientNet's activations) in registers too: through ApplyActivation
+  // they would cost a second pass over the row with the 8-lane bodies.
+  const bool silu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kSilu;
+  const bool sigmoid = ep.last && ep.act != nullptr && ep.act->kind == Activation::kSigmoid;
+  const bool other_act = ep.last && ep.act != nullptr && !relu && !silu && !sigmoid;
   const __m512 beta = _mm512_set1_ps(ep.beta);
   __m512 bias[kVecs];
   for (int v = 0; v < kVecs; ++v) {
@@ -82,6 +87,8 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
       x = _mm512_add_ps(x, bias[v]);
       // Masked form (GCC 12 warns on the plain one); zero first so a NaN stays NaN.
       if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
+      if (silu) x = internal::Silu16(x);
+      if (sigmoid) x = internal::Sigmoid16(x);
       _mm512_mask_storeu_ps(row + 16 * v, masks[v], x);
     }
     if (other_act) ApplyActivation(*ep.act, row, nr);
@@ -98,7 +105,9 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
   constexpr int64_t kChunk = 4096 / M / 16 * 16;  // a 16 KB buffer in L1, rows aligned
   alignas(64) float buf[M][kChunk];
   const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
-  const bool other_act = ep.last && ep.act != nullptr && !relu;
+  const bool silu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kSilu;
+  const bool sigmoid = ep.last && ep.act != nullptr && ep.act->kind == Activation::kSigmoid;
+  const bool other_act = ep.last && ep.act != nullptr && !relu && !silu && !sigmoid;
   for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
     const int64_t cols = n - j0 < kChunk ? n - j0 : kChunk;
     const int64_t full = cols / 16 * 16;
@@ -166,6 +175,8 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
           x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, ep.bias + j0 + j));
         }
         if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
+        if (silu) x = internal::Silu16(x);
+        if (sigmoid) x = internal::Sigmoid16(x);
         _mm512_mask_storeu_ps(row + j, mask, x);
       }
       if (other_act) ApplyActivation(*ep.act, row, cols);

@@ -27,6 +27,8 @@ double Act(const ActivationParams& a, double v) {
       return std::min<double>(std::max<double>(v, a.min), a.max);
     case Activation::kSilu:
       return v / (1 + std::exp(-v));
+    case Activation::kSigmoid:
+      return 1 / (1 + std::exp(-v));
     case Activation::kHardSwish:
       return v * std::min(1.0, std::max(0.0, v / 6 + 0.5));
     default:
@@ -122,6 +124,8 @@ TEST(ConvDepthwise, NetworkShapes) {
       {1, 3, 7, 7, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, Activation::kSilu, false},
       {1, 2, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, Activation::kNone, true},
       {2, 3, 15, 33, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, Activation::kHardSwish, true},
+      {1, 2, 20, 21, 11, 12, 1, 1, 1, 1, 5, 5, 5, 6, Activation::kSigmoid, true},  // > 121 taps
+      {1, 3, 12, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, Activation::kSigmoid, true},
   };
   for (ConvIsa isa : Isas()) {
     for (const Case& c : cases) Check(c, isa, rng);
