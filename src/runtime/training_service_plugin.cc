@@ -436,6 +436,8 @@ class PluginTrainingService final : public TrainingService {
   // Saves the trained model in the data dir (if it is elsewhere) and registers it as the next
   // version of register_as.
   Result<std::string> Register(const StoredSession& s) {
+    // One registration at a time, so two sessions finishing together get distinct versions.
+    std::lock_guard<std::mutex> reg(register_mu_);
     MLOS_ASSIGN_OR_RETURN(ModelId target, ParseModelId(s.request.register_as));
     std::string version = s.request.register_version;
     if (version.empty() && s.request.register_as.find('@') != std::string::npos) {
@@ -560,7 +562,10 @@ class PluginTrainingService final : public TrainingService {
   std::string table_path_;
   std::shared_ptr<PluginTrainer> trainer_;  // null: no training plugin
 
-  mutable std::mutex mu_;  // guards everything below; never held across a plugin call
+  std::mutex register_mu_;  // serialises Register
+  // Guards everything below; never held across a plugin call (but in the constructor, before
+  // anything else can call).
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable finalize_cv_;
   std::map<std::string, Record> records_;
