@@ -17,6 +17,10 @@ struct V8 {
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
   static T Min(T a, T b) { return _mm256_min_ps(a, b); }
   static void Store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static T OrNan(T acc, T v) { return _mm256_or_ps(acc, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); }
+  static T SelectNan(T nan, T v) {
+    return _mm256_blendv_ps(v, _mm256_set1_ps(__builtin_nanf("")), nan);
+  }
   static T Sigmoid(T v) { return avx2::Sigmoid(v); }
   static T Silu(T v) {
     const __m256 e = avx2::Exp(_mm256_sub_ps(_mm256_setzero_ps(), v));
@@ -42,6 +46,13 @@ bool DepthwisePlanesAvx2(const DepthwiseGeom& g, const float* x, const float* w,
   float* scratch = DepthwiseScratch(DwLayoutFor(g, V8::kLanes).floats);
   if (scratch == nullptr) return false;
   return DwPlanes<V8>(g, x, w, bias, y, begin, end, scratch);
+}
+
+bool MaxPoolPlanesAvx2(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
+                       int64_t end) {
+  float* scratch = DepthwiseScratch(DwLayoutFor(g, V8::kLanes).floats);
+  if (scratch == nullptr) return false;
+  return MaxPlanes<V8>(g, x, y, begin, end, scratch);
 }
 
 }  // namespace mlos::kernels::internal

@@ -28,6 +28,14 @@ struct V16 {
   static T Max(T a, T b) { return _mm512_mask_max_ps(b, __mmask16(0xFFFF), a, b); }
   static T Min(T a, T b) { return _mm512_mask_min_ps(b, __mmask16(0xFFFF), a, b); }
   static void Store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static T OrNan(T acc, T v) {
+    const __mmask16 m = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    return _mm512_mask_mov_ps(acc, m, _mm512_set1_ps(1.f));
+  }
+  static T SelectNan(T nan, T v) {
+    const __mmask16 m = _mm512_cmp_ps_mask(nan, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+    return _mm512_mask_mov_ps(v, m, _mm512_set1_ps(__builtin_nanf("")));
+  }
   static T Sigmoid(T v) { return Sigmoid16(v); }
   static T Silu(T v) { return Silu16(v); }
   static void StorePartial(float* p, T v, int n) {
@@ -51,6 +59,10 @@ struct V8x {
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
   static T Min(T a, T b) { return _mm256_min_ps(a, b); }
   static void Store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static T OrNan(T acc, T v) { return _mm256_or_ps(acc, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); }
+  static T SelectNan(T nan, T v) {
+    return _mm256_blendv_ps(v, _mm256_set1_ps(__builtin_nanf("")), nan);
+  }
   static T Sigmoid(T v) { return Sigmoid8(v); }
   static T Silu(T v) { return Silu8(v); }
   static void StorePartial(float* p, T v, int n) {  // AVX form: no AVX-512VL needed
@@ -78,6 +90,18 @@ bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* 
   float* scratch = DepthwiseScratch(DwLayoutFor(g, V16::kLanes).floats);
   if (scratch == nullptr) return false;
   return DwPlanes<V16>(g, x, w, bias, y, begin, end, scratch);
+}
+
+bool MaxPoolPlanesAvx512(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
+                         int64_t end) {
+  if (g.ow <= 8) {
+    float* scratch = DepthwiseScratch(DwLayoutFor(g, V8x::kLanes).floats);
+    if (scratch == nullptr) return false;
+    return MaxPlanes<V8x>(g, x, y, begin, end, scratch);
+  }
+  float* scratch = DepthwiseScratch(DwLayoutFor(g, V16::kLanes).floats);
+  if (scratch == nullptr) return false;
+  return MaxPlanes<V16>(g, x, y, begin, end, scratch);
 }
 
 }  // namespace mlos::kernels::internal

@@ -41,7 +41,8 @@ inline DwLayout DwLayoutFor(const DepthwiseGeom& g, int lanes) {
 // Stride 2: each input row is split into its even and odd padded columns with vector
 // shuffles (V::Deinterleave2: 2 vectors in, even lanes and odd lanes out).
 template <class V>
-inline bool DwFillStride2(const DepthwiseGeom& g, const DwLayout& l, const float* x, float* buf) {
+inline bool DwFillStride2(const DepthwiseGeom& g, const DwLayout& l, const float* x, float* buf,
+                          float pad) {
   // Padded column pc = 2q + s is input column pc - pl. Vector path: input columns [c0, c0 + 2N)
   // map to q = (c0 + pl) / 2 ... when c0 + pl is even; pick c0 = pl % 2 so it is.
   constexpr int N = V::kLanes;
@@ -50,8 +51,8 @@ inline bool DwFillStride2(const DepthwiseGeom& g, const DwLayout& l, const float
     float* even = buf + r * l.row_len;
     float* odd = buf + (l.rows + r) * l.row_len;
     const int64_t ir = r - g.pt;
-    std::memset(even, 0, static_cast<size_t>(l.row_len) * sizeof(float));
-    std::memset(odd, 0, static_cast<size_t>(l.row_len) * sizeof(float));
+    std::fill_n(even, l.row_len, pad);
+    std::fill_n(odd, l.row_len, pad);
     if (ir < 0 || ir >= g.h) continue;
     const float* src = x + ir * g.w;
     int64_t c = c0;
@@ -72,28 +73,29 @@ inline bool DwFillStride2(const DepthwiseGeom& g, const DwLayout& l, const float
   return true;
 }
 
-// Fills the phase buffer from one input plane (h x w), zero outside the image.
+// Fills the phase buffer from one input plane (h x w), `pad` outside the image.
 template <class V>
-inline void DwFillPadded(const DepthwiseGeom& g, const DwLayout& l, const float* x, float* buf) {
-  if (g.sw == 2 && DwFillStride2<V>(g, l, x, buf)) return;
+inline void DwFillPadded(const DepthwiseGeom& g, const DwLayout& l, const float* x, float* buf,
+                         float pad = 0.f) {
+  if (g.sw == 2 && DwFillStride2<V>(g, l, x, buf, pad)) return;
   for (int64_t s = 0; s < g.sw; ++s) {
     const Span1D cols = ValidOutputRange(s - g.pl, g.sw, g.w, l.row_len);
     for (int64_t r = 0; r < l.rows; ++r) {
       float* dst = buf + (s * l.rows + r) * l.row_len;
       const int64_t ir = r - g.pt;
       if (ir < 0 || ir >= g.h || cols.begin >= cols.end) {
-        std::memset(dst, 0, static_cast<size_t>(l.row_len) * sizeof(float));
+        std::fill_n(dst, l.row_len, pad);
         continue;
       }
       const float* src = x + ir * g.w + s - g.pl;  // src[q * sw] is padded column q * sw + s
-      std::memset(dst, 0, static_cast<size_t>(cols.begin) * sizeof(float));
+      std::fill_n(dst, cols.begin, pad);
       if (g.sw == 1) {
         std::memcpy(dst + cols.begin, src + cols.begin,
                     static_cast<size_t>(cols.end - cols.begin) * sizeof(float));
       } else {
         for (int64_t q = cols.begin; q < cols.end; ++q) dst[q] = src[q * g.sw];
       }
-      std::memset(dst + cols.end, 0, static_cast<size_t>(l.row_len - cols.end) * sizeof(float));
+      std::fill_n(dst + cols.end, l.row_len - cols.end, pad);
     }
   }
 }
@@ -231,6 +233,66 @@ bool DwPlanes(const DepthwiseGeom& g, const float* x, const float* w, const floa
     }
     if (mode == RegAct::kOther && done < g.oh) {
       ApplyActivation(g.act, yp + done * g.ow, (g.oh - done) * g.ow);
+    }
+  }
+  return true;
+}
+
+// Max pooling on the same padded, phase-split buffer (filled with -inf, which is what ONNX's
+// pads and ceil-mode overhang mean for max): a window's taps are contiguous loads, as for the
+// depthwise convolution. NaN anywhere in a window makes that output NaN.
+template <class V, int U>
+inline void MaxBlock(const DepthwiseGeom& g, const DwLayout& l, const float* buf,
+                     const int64_t* tap_off, int64_t oy, int64_t v0, float* y) {
+  using T = typename V::T;
+  T acc[U], nan[U];
+  for (int u = 0; u < U; ++u) {
+    acc[u] = V::Set1(-__builtin_inff());
+    nan[u] = V::Set1(0.f);
+  }
+  const int64_t col0 = v0 * V::kLanes;
+  const float* origin = buf + oy * g.sh * l.row_len + col0;
+  const int64_t taps = g.kh * g.kw;
+  for (int64_t t = 0; t < taps; ++t) {
+    const float* row = origin + tap_off[t];
+    for (int u = 0; u < U; ++u) {
+      const T v = V::Load(row + u * V::kLanes);
+      nan[u] = V::OrNan(nan[u], v);
+      acc[u] = V::Max(acc[u], v);
+    }
+  }
+  float* yrow = y + oy * g.ow + col0;
+  for (int u = 0; u < U; ++u) {
+    const T v = V::SelectNan(nan[u], acc[u]);
+    const int64_t left = g.ow - col0 - u * V::kLanes;
+    if (left >= V::kLanes) {
+      V::Store(yrow + u * V::kLanes, v);
+    } else {
+      V::StorePartial(yrow + u * V::kLanes, v, static_cast<int>(left));
+    }
+  }
+}
+
+template <class V>
+bool MaxPlanes(const DepthwiseGeom& g, const float* x, float* y, int64_t begin, int64_t end,
+               float* scratch) {
+  const DwLayout l = DwLayoutFor(g, V::kLanes);
+  if (g.kh * g.kw > kDwMaxTaps) return false;
+  int64_t tap_off[kDwMaxTaps];
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t phase = (j * g.dw) % g.sw, shift = (j * g.dw) / g.sw;
+      tap_off[i * g.kw + j] = (phase * l.rows + i * g.dh) * l.row_len + shift;
+    }
+  }
+  const int64_t vecs = (g.ow + V::kLanes - 1) / V::kLanes;
+  for (int64_t pi = begin; pi < end; ++pi) {
+    DwFillPadded<V>(g, l, x + pi * g.h * g.w, scratch, -__builtin_inff());
+    float* yp = y + pi * g.oh * g.ow;
+    for (int64_t oy = 0; oy < g.oh; ++oy) {
+      int64_t v = 0;
+      for (; v + 4 <= vecs; v += 4) MaxBlock<V, 4>(g, l, scratch, tap_off, oy, v, yp);
+      for (; v < vecs; ++v) MaxBlock<V, 1>(g, l, scratch, tap_off, oy, v, yp);
     }
   }
   return true;

@@ -61,6 +61,13 @@ bool DepthwisePlanesAvx2(const DepthwiseGeom& g, const float* x, const float* w,
 bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* w,
                            const float* bias, float* y, int64_t begin, int64_t end);
 
+// Max pooling of planes [begin, end) with the depthwise geometry (kh x kw window, act unused),
+// -inf outside the image; false when not handled (no scratch, window too large).
+bool MaxPoolPlanesAvx2(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
+                       int64_t end);
+bool MaxPoolPlanesAvx512(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
+                         int64_t end);
+
 // Grow-only, 64-byte-aligned per-thread scratch for the padded planes; nullptr on failure.
 float* DepthwiseScratch(int64_t floats);
 // The same for im2col matrices (a separate buffer: it is filled by several pool threads while

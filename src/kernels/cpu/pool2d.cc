@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels/cpu/conv_internal.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/kernel_dispatch.h"
 #include "kernels/cpu/nn.h"
 #include "kernels/cpu/nn_util.h"
@@ -117,7 +118,18 @@ Status Pool2d(const Tensor& x, const Pool2dParams& p, Tensor& y, ThreadPool& poo
   return internal::WithContiguousOutput(y, [&](Tensor& out) -> Status {
     const float* xp = static_cast<const float*>(xc.raw_data());
     float* yp = static_cast<float*>(out.raw_data());
+    // Max pooling runs the vector body shared with the depthwise convolution (padded planes,
+    // contiguous tap loads); average pooling and the portable path use PoolPlane.
+    const bool simd = p.kind == PoolKind::kMax && KernelsUseAvx2();
+    const bool avx512 = simd && GetCpuFeatures().avx512f;
+    const internal::DepthwiseGeom g{x.dim(1),     h,         w,          p.kernel_h, p.kernel_w,
+                                    oh,           ow,        p.stride_h, p.stride_w, p.dilation_h,
+                                    p.dilation_w, p.pad_top, p.pad_left, {}};
     auto body = [&](int64_t b, int64_t e) {
+      if (simd && (avx512 ? internal::MaxPoolPlanesAvx512(g, xp, yp, b, e)
+                          : internal::MaxPoolPlanesAvx2(g, xp, yp, b, e))) {
+        return;
+      }
       for (int64_t pl = b; pl < e; ++pl)
         PoolPlane(xp + pl * h * w, h, w, p, oh, ow, yp + pl * oh * ow);
     };

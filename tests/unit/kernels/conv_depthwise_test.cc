@@ -179,5 +179,81 @@ TEST(ConvDepthwise, NaNPropagates) {
   }
 }
 
+// Max pooling through the same padded-plane bodies (internal::MaxPoolPlanes*), against a direct
+// loop: pads, strides, dilation, ceil-mode overhang (rows/columns past the padded input), NaN.
+void CheckMaxPool(const Case& k, int64_t oh, int64_t ow, ConvIsa isa, std::mt19937& rng) {
+  SCOPED_TRACE(::testing::Message()
+               << "maxpool c" << k.c << " " << k.h << "x" << k.w << " k" << k.kh << "x" << k.kw
+               << " s" << k.sh << "," << k.sw << " d" << k.dh << "," << k.dw << " pads " << k.pt
+               << "," << k.pl << " out " << oh << "x" << ow << " isa " << static_cast<int>(isa));
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> x(static_cast<size_t>(k.c * k.h * k.w));
+  for (float& v : x) v = u(rng);
+  x[x.size() / 3] = std::nanf("");
+  const size_t out = static_cast<size_t>(k.c * oh * ow);
+  std::vector<float> y(out + 32, -7.f);
+  DepthwiseGeom g{k.c, k.h, k.w, k.kh, k.kw, oh, ow, k.sh, k.sw, k.dh, k.dw, k.pt, k.pl, {}};
+  const bool ok = isa == ConvIsa::kAvx512
+                      ? internal::MaxPoolPlanesAvx512(g, x.data(), y.data() + 16, 0, k.c)
+                      : internal::MaxPoolPlanesAvx2(g, x.data(), y.data() + 16, 0, k.c);
+  ASSERT_TRUE(ok);
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_EQ(y[i], -7.f);
+    ASSERT_EQ(y[out + 16 + i], -7.f);
+  }
+  for (int64_t c = 0; c < k.c; ++c) {
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        float want = -INFINITY;
+        bool nan = false;
+        for (int64_t i = 0; i < k.kh; ++i) {
+          for (int64_t j = 0; j < k.kw; ++j) {
+            const int64_t iy = oy * k.sh - k.pt + i * k.dh, ix = ox * k.sw - k.pl + j * k.dw;
+            if (iy < 0 || iy >= k.h || ix < 0 || ix >= k.w) continue;
+            const float v = x[(c * k.h + iy) * k.w + ix];
+            nan |= std::isnan(v);
+            want = std::max(want, v);
+          }
+        }
+        const float got = y[16 + (c * oh + oy) * ow + ox];
+        if (nan) {
+          ASSERT_TRUE(std::isnan(got)) << c << "," << oy << "," << ox;
+        } else {
+          ASSERT_EQ(got, want) << c << "," << oy << "," << ox;
+        }
+      }
+    }
+  }
+}
+
+TEST(ConvDepthwise, MaxPoolSimd) {
+  std::mt19937 rng(13);
+  auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::vector<ConvIsa> isas;
+  for (ConvIsa i : Isas()) {
+    if (i != ConvIsa::kPortable) isas.push_back(i);
+  }
+  // ResNet's stem pool, then random geometries; oh/ow up to one past the floor size (ceil mode).
+  const Case stem{1, 4, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, Activation::kNone, false};
+  for (ConvIsa isa : isas) CheckMaxPool(stem, 56, 56, isa, rng);
+  for (int rep = 0; rep < 80; ++rep) {
+    Case c{};
+    c.c = ri(1, 3);
+    c.kh = ri(1, 4);
+    c.kw = ri(1, 4);
+    c.sh = ri(1, 3);
+    c.sw = ri(1, 3);
+    c.dh = ri(1, 2);
+    c.dw = ri(1, 2);
+    c.pt = ri(0, c.kh / 2);
+    c.pl = ri(0, c.kw / 2);
+    c.h = ri(c.dh * (c.kh - 1) + 1, 20);
+    c.w = ri(c.dw * (c.kw - 1) + 1, 40);
+    const int64_t oh = OutSize(c.h, c.kh, c.sh, c.dh, c.pt, c.pt) + ri(0, 1);
+    const int64_t ow = OutSize(c.w, c.kw, c.sw, c.dw, c.pl, c.pl) + ri(0, 1);
+    for (ConvIsa isa : isas) CheckMaxPool(c, oh, ow, isa, rng);
+  }
+}
+
 }  // namespace
 }  // namespace mlos::kernels
