@@ -36,8 +36,20 @@ namespace {
 const smi_host_api_t* g_host = nullptr;
 std::atomic<int> g_threads{1};
 
+// libtorch's messages carry a C++ backtrace ("Exception raised from ...") and can run to many
+// kilobytes, past what the host reads (4096 bytes, docs/SMI.md "Errors"): keep the message, drop
+// the trace.
+std::string ShortMessage(const std::string& message) {
+  constexpr size_t kMax = 2048;
+  std::string m = message.substr(0, message.find("\nException raised from"));
+  if (m.size() > kMax) m = m.substr(0, kMax) + " [...]";
+  return m;
+}
+
 smi_status_t Fail(smi_status_t code, const std::string& message) {
-  if (g_host != nullptr && g_host->set_error != nullptr) g_host->set_error(message.c_str());
+  if (g_host != nullptr && g_host->set_error != nullptr) {
+    g_host->set_error(ShortMessage(message).c_str());
+  }
   return code;
 }
 

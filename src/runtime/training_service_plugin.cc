@@ -70,8 +70,10 @@ struct Record {
 class PluginTrainingService final : public TrainingService {
  public:
   PluginTrainingService(PluginHost* host, ModelManager* models, std::string data_dir)
-      : host_(host), models_(models), root_(data_dir + "/training") {
+      : host_(host), models_(models) {
     std::error_code ec;
+    // Absolute, so the paths handed to the plugin and persisted do not depend on the cwd.
+    root_ = fs::absolute(fs::path(data_dir.empty() ? "." : data_dir) / "training", ec).string();
     fs::create_directories(root_, ec);
     table_path_ = root_ + "/sessions.json";
     if (host_ != nullptr) {
@@ -143,7 +145,12 @@ class PluginTrainingService final : public TrainingService {
     if (c.checkpoint_dir.empty()) c.checkpoint_dir = dir + "/checkpoints";
     if (c.output_path.empty()) c.output_path = dir + "/model.pt";
 
-    MLOS_ASSIGN_OR_RETURN(std::string ps, StartInPlugin(s, /*resume=*/false));
+    Result<std::string> started = StartInPlugin(s, /*resume=*/false);
+    if (!started.ok()) {
+      fs::remove_all(dir, ec);  // nothing of a session that never ran stays behind
+      return started.status();
+    }
+    const std::string ps = *started;
     s.status.id = s.id;
     s.status.state = SessionState::kRunning;
     std::lock_guard<std::mutex> lock(mu_);

@@ -214,7 +214,9 @@ TEST_F(TrainingServiceTest, BadRequestsNameTheField) {
   r.model = Fixture("digits.csv");  // not TorchScript: the plugin says so
   id = svc->Start(r);
   EXPECT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("TorchScript"), std::string::npos) << id.status().ToString();
   EXPECT_TRUE(svc->List().empty());
+  EXPECT_FALSE(fs::exists(dir_ + "/training/train-1"));  // nothing left of it
 }
 
 TEST_F(TrainingServiceTest, StartPauseResumeStop) {
