@@ -515,11 +515,16 @@ class PluginTrainingService final : public TrainingService {
   // ---- persistence --------------------------------------------------------------------------
 
   void Recover() {
+    // Temporary files of a table write that a crash interrupted.
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root_, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("sessions.json.tmp-", 0) == 0) fs::remove(e.path(), ec);
+    }
     Result<SessionTable> table = LoadSessionTable(table_path_);
     if (!table.ok()) {
       // Keep the damaged file for inspection and start afresh beside it.
       LogError("training session table unreadable", {{"error", table.status().ToString()}});
-      std::error_code ec;
       fs::rename(table_path_, table_path_ + ".corrupt", ec);
       return;
     }

@@ -272,6 +272,26 @@ TEST_F(TrainingServiceTest, StartPauseResumeStop) {
   EXPECT_EQ(svc->List().size(), 2u);
 }
 
+TEST_F(TrainingServiceTest, DamagedTableIsSetAsideAndIdsStayUnique) {
+  {
+    auto svc = CreatePluginTrainingService(host_.get(), nullptr, dir_);
+    auto id = svc->Start(Request(5, 0));
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(*svc->Wait(*id, 60));
+  }
+  const std::string table = dir_ + "/training/sessions.json";
+  { std::ofstream(table, std::ios::trunc) << "{\"sessions\": [{\"id\": 3"; }
+  { std::ofstream(table + ".tmp-1-2") << "half a write"; }
+  auto svc = CreatePluginTrainingService(host_.get(), nullptr, dir_);
+  EXPECT_TRUE(svc->List().empty());
+  EXPECT_TRUE(fs::exists(table + ".corrupt"));
+  EXPECT_FALSE(fs::exists(table + ".tmp-1-2"));
+  auto id = svc->Start(Request(5, 0));
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(*id, "train-2");  // train-1's folder is still there
+  ASSERT_TRUE(*svc->Wait(*id, 60));
+}
+
 // One uninterrupted reference run; returns the saved model's path.
 std::string ReferenceRun(PluginHost* host, const std::string& dir, const TrainingRequest& r) {
   auto svc = CreatePluginTrainingService(host, nullptr, dir);
