@@ -1,7 +1,7 @@
 // 2-D convolution, NCHW, float32: shape/parameter validation and the three paths --
 // depthwise (direct loops), 1x1 stride-1 unpadded (a GEMM on the input as is), and everything
-// else (im2col + Sgemm per image and group). Bias is written first and the GEMM accumulates onto
-// it; the activation runs on each output plane while it is still in cache.
+// else (im2col + Sgemm per image and group). Bias (per output channel, GemmArgs::row_bias) and
+// the activation are applied by the GEMM's epilogue while each tile is in registers/L1.
 #include <algorithm>
 #include <vector>
 
@@ -16,12 +16,6 @@ namespace {
 struct ConvGeom {
   int64_t n, c, h, w, m, kh, kw, oh, ow, cg, mg;
 };
-
-void FillBias(float* y, const float* bias, int64_t planes, int64_t m, int64_t plane) {
-  for (int64_t p = 0; p < planes; ++p) {
-    std::fill(y + p * plane, y + (p + 1) * plane, bias ? bias[p % m] : 0.f);
-  }
-}
 
 // col[(c * kh + i) * kw + j][oh * ow + o] = x[c][oh*sh - pt + i*dh][o*sw - pl + j*dw] or 0.
 void Im2Col(const float* x, const ConvGeom& g, const Conv2dParams& p, float* col,
@@ -141,7 +135,6 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
       internal::DepthwiseConv2d(xp, wp, bp, g.n, dg, yp, pool);
       return Status::OK();
     }
-    if (bp != nullptr) FillBias(yp, bp, g.n * g.m, g.m, plane);
     const bool pointwise = g.kh == 1 && g.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                            p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
                            p.pad_right == 0;
@@ -170,8 +163,8 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
         args.ldb = plane;
         args.c = yp + (n * g.m + grp * g.mg) * plane;
         args.ldc = plane;
-        args.beta = bp != nullptr ? 1.f : 0.f;  // accumulate onto the bias written above
-        args.activation = p.activation;         // applied by the GEMM on the last k block
+        args.row_bias = bp != nullptr ? bp + grp * g.mg : nullptr;  // per output channel
+        args.activation = p.activation;  // bias and activation: the GEMM's last-k-block epilogue
         Sgemm(args, pool);
       }
     }

@@ -33,6 +33,7 @@ gemm_internal::StridedGemm ToStrided(const GemmArgs& args) {
   g.alpha = args.alpha;
   g.beta = args.beta;
   g.bias = args.bias;
+  g.row_bias = args.row_bias;
   g.act = args.activation;
   return g;
 }

@@ -24,11 +24,15 @@ struct GemmArgs {
   const float* b = nullptr;  // k x n, or n x k when trans_b
   int64_t ldb = 0;
   bool trans_b = false;
-  float* c = nullptr;        // m x n
+  float* c = nullptr;  // m x n
   int64_t ldc = 0;
   float alpha = 1.f;
   float beta = 0.f;
   const float* bias = nullptr;  // optional, n values added to every row
+  // Optional, m values: row_bias[i] added to every element of row i (a convolution's
+  // per-output-channel bias), on the last k block like `bias`. Not combined with trans_b
+  // few-row paths: such calls take the packed path.
+  const float* row_bias = nullptr;
   ActivationParams activation;
 };
 

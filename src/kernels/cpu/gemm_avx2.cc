@@ -13,7 +13,8 @@ namespace {
 constexpr int kMr = 6;
 constexpr int kNr = 16;
 
-inline __m256 Epilogue(__m256 v, float* c, const float* bias, const TileEpilogue& ep, bool relu) {
+inline __m256 Epilogue(__m256 v, float* c, const float* bias, const float* row_bias,
+                       const TileEpilogue& ep, bool relu) {
   if (ep.first) {
     if (ep.beta != 0.f) v = _mm256_fmadd_ps(_mm256_set1_ps(ep.beta), _mm256_loadu_ps(c), v);
   } else {
@@ -21,6 +22,7 @@ inline __m256 Epilogue(__m256 v, float* c, const float* bias, const TileEpilogue
   }
   if (ep.last) {
     if (bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
+    if (row_bias != nullptr) v = _mm256_add_ps(v, _mm256_set1_ps(*row_bias));
     if (relu) v = _mm256_max_ps(_mm256_setzero_ps(), v);  // NaN stays NaN
   }
   return v;
@@ -70,8 +72,10 @@ void Avx2Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t 
     const float* bias = ep.last ? ep.bias : nullptr;
     for (int i = 0; i < kMr; ++i) {
       float* row = c + i * ldc;
-      _mm256_storeu_ps(row, Epilogue(acc[i][0], row, bias, ep, relu));
-      _mm256_storeu_ps(row + 8, Epilogue(acc[i][1], row + 8, bias ? bias + 8 : nullptr, ep, relu));
+      const float* rb = ep.row_bias != nullptr ? ep.row_bias + i : nullptr;
+      _mm256_storeu_ps(row, Epilogue(acc[i][0], row, bias, rb, ep, relu));
+      _mm256_storeu_ps(row + 8,
+                       Epilogue(acc[i][1], row + 8, bias ? bias + 8 : nullptr, rb, ep, relu));
       if (ep.last && ep.act != nullptr && !relu) ApplyActivation(*ep.act, row, kNr);
     }
     return;
@@ -145,6 +149,8 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
       const __m256 beta_v = _mm256_set1_ps(ep.beta);
       for (int i = 0; i < M; ++i) {
         float* row = c + i * ldc + j0;
+        const bool has_rb = ep.last && ep.row_bias != nullptr;
+        const __m256 rb = _mm256_set1_ps(has_rb ? ep.row_bias[i] : 0.f);
         for (int64_t j = 0; j < cols; j += 8) {
           __m256 x = _mm256_load_ps(buf[i] + j);
           if (!ep.first) {
@@ -155,6 +161,7 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
           if (ep.last && ep.bias != nullptr) {
             x = _mm256_add_ps(x, _mm256_loadu_ps(ep.bias + j0 + j));
           }
+          if (has_rb) x = _mm256_add_ps(x, rb);
           if (relu) x = _mm256_max_ps(_mm256_setzero_ps(), x);  // NaN stays NaN
           _mm256_storeu_ps(row + j, x);
         }

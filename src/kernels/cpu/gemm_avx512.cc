@@ -74,6 +74,8 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
   for (int i = 0; i < kMr; ++i) {
     if (i >= mr) break;
     float* row = c + i * ldc;
+    const bool has_rb = ep.last && ep.row_bias != nullptr;
+    const __m512 rb = _mm512_set1_ps(has_rb ? ep.row_bias[i] : 0.f);
 #pragma GCC unroll 4
     for (int v = 0; v < kVecs; ++v) {
       __m512 x = acc[i][v];
@@ -85,6 +87,7 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
         x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], row + 16 * v));
       }
       x = _mm512_add_ps(x, bias[v]);
+      if (has_rb) x = _mm512_add_ps(x, rb);
       // Masked form (GCC 12 warns on the plain one); zero first so a NaN stays NaN.
       if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
       if (silu) x = internal::Silu16(x);
@@ -163,6 +166,8 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
     const __m512 alpha_v = _mm512_set1_ps(alpha), beta_v = _mm512_set1_ps(ep.beta);
     for (int i = 0; i < M; ++i) {
       float* row = c + i * ldc + j0;
+      const bool has_rb = ep.last && ep.row_bias != nullptr;
+      const __m512 rb = _mm512_set1_ps(has_rb ? ep.row_bias[i] : 0.f);
       for (int64_t j = 0; j < cols; j += 16) {
         const __mmask16 mask = j < full ? __mmask16(0xFFFF) : tail;
         __m512 x = _mm512_mul_ps(_mm512_load_ps(buf[i] + j), alpha_v);
@@ -174,6 +179,7 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
         if (ep.last && ep.bias != nullptr) {
           x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, ep.bias + j0 + j));
         }
+        if (has_rb) x = _mm512_add_ps(x, rb);
         if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
         if (silu) x = internal::Silu16(x);
         if (sigmoid) x = internal::Sigmoid16(x);

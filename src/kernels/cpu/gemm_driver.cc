@@ -51,6 +51,7 @@ void NaiveBlock(const StridedGemm& g, int64_t i0, int64_t i1, int64_t j0, int64_
       float v = g.alpha * acc;
       if (g.beta != 0.f) v += g.beta * row[j];
       if (g.bias != nullptr) v += g.bias[j];
+      if (g.row_bias != nullptr) v += g.row_bias[i];
       row[j] = v;
     }
     ApplyActivation(g.act, row + j0, j1 - j0);
@@ -93,6 +94,7 @@ void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1,
           const float* b_sliver = bbuf + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += ks.mr) {
             const int mr = static_cast<int>(std::min<int64_t>(ks.mr, mc - ir));
+            ep.row_bias = g.row_bias != nullptr ? g.row_bias + ic + ir : nullptr;
             ks.kernel(kc, abuf + ir * kc, b_sliver, c_col + ir * g.ldc, g.ldc, mr, nr, ep);
           }
         }
@@ -134,6 +136,7 @@ void RunSmallM(const StridedGemm& g, const KernelSet& ks, int tasks, ThreadPool&
         ep.last = pc + depth >= g.k;
         for (int64_t r0 = 0; r0 < g.m; r0 += ks.small_m) {
           const int rows = static_cast<int>(std::min<int64_t>(ks.small_m, g.m - r0));
+          ep.row_bias = g.row_bias != nullptr ? g.row_bias + r0 : nullptr;
           ks.small_m_kernel(rows, cols, depth, g.a + r0 * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs,
                             g.b + pc * g.b_rs + jc, g.b_rs, g.c + r0 * g.ldc + jc, g.ldc, g.alpha,
                             ep);
@@ -151,7 +154,7 @@ constexpr int64_t kSmallMDotDepth = 1024;
 constexpr int64_t kSmallMDotColumns = 64;  // 256 KB of B per block
 
 bool UseSmallMDot(const StridedGemm& g, const KernelSet& ks) {
-  return ks.small_m_dot_kernel != nullptr && g.b_rs == 1 && g.a_cs == 1 &&
+  return ks.small_m_dot_kernel != nullptr && g.row_bias == nullptr && g.b_rs == 1 && g.a_cs == 1 &&
          g.m <= ks.small_m_dot * kSmallMGroups;
 }
 
@@ -224,6 +227,7 @@ void ScaleBiasActivate(const StridedGemm& g) {
     for (int64_t j = 0; j < g.n; ++j) {
       float v = g.beta == 0.f ? 0.f : g.beta * row[j];
       if (g.bias != nullptr) v += g.bias[j];
+      if (g.row_bias != nullptr) v += g.row_bias[i];
       row[j] = v;
     }
     ApplyActivation(g.act, row, g.n);
@@ -243,7 +247,7 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
   const double work =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
-  if (g.n == 1 && g.m > 1 && g.ldc == 1 && g.bias == nullptr) {
+  if (g.n == 1 && g.m > 1 && g.ldc == 1 && g.bias == nullptr && g.row_bias == nullptr) {
     // Matrix-vector product: C^T = B^T A^T turns it into a one-row GEMM that the small-m
     // paths stream at memory speed (a packed 12x32 tile would waste 31 of its 32 columns).
     StridedGemm t = g;

@@ -12,7 +12,7 @@
 namespace mlos::kernels::gemm_internal {
 
 // C[i*ldc + j] = alpha * sum_p A(i,p) * B(p,j) + beta * C (beta == 0: C is not read),
-// then + bias[j], then the activation.
+// then + bias[j] + row_bias[i], then the activation.
 // A(i,p) = a[i*a_rs + p*a_cs], B(p,j) = b[p*b_rs + j*b_cs]: any strides, transposes included.
 struct StridedGemm {
   int64_t m = 0, n = 0, k = 0;
@@ -25,6 +25,7 @@ struct StridedGemm {
   float alpha = 1.f;
   float beta = 0.f;
   const float* bias = nullptr;
+  const float* row_bias = nullptr;  // m values, + row_bias[i] on row i (before the activation)
   ActivationParams act;
 };
 

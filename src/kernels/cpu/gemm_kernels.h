@@ -12,10 +12,11 @@
 namespace mlos::kernels::gemm_internal {
 
 struct TileEpilogue {
-  float beta = 0.f;             // first k block only; 0 means C is overwritten, never read
-  bool first = true;            // C = acc + beta * C; otherwise C += acc
-  bool last = true;             // then + bias[j] and the activation
-  const float* bias = nullptr;  // this tile's first column, or null
+  float beta = 0.f;                 // first k block only; 0 means C is overwritten, never read
+  bool first = true;                // C = acc + beta * C; otherwise C += acc
+  bool last = true;                 // then + bias[j] and the activation
+  const float* bias = nullptr;      // this tile's first column, or null
+  const float* row_bias = nullptr;  // this tile's first row, or null (per-row bias)
   const ActivationParams* act = nullptr;
 };
 

@@ -70,6 +70,10 @@ void StoreTileScalar(const float* acc, int acc_ld, float* c, int64_t ldc, int mr
       if (ep.bias != nullptr) {
         for (int j = 0; j < nr; ++j) row[j] += ep.bias[j];
       }
+      if (ep.row_bias != nullptr) {
+        const float rb = ep.row_bias[i];
+        for (int j = 0; j < nr; ++j) row[j] += rb;
+      }
       if (ep.act != nullptr) ApplyActivation(*ep.act, row, nr);
     }
   }

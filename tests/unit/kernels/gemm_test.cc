@@ -66,6 +66,7 @@ std::vector<double> Reference(const GemmArgs& g, const std::vector<float>& c_in)
       double v = double(g.alpha) * acc;
       if (g.beta != 0.f) v += double(g.beta) * c_in[size_t(i * g.ldc + j)];
       if (g.bias != nullptr) v += g.bias[j];
+      if (g.row_bias != nullptr) v += g.row_bias[i];
       out[size_t(i * g.ldc + j)] = RefActivation(g.activation, v);
     }
   }
@@ -90,14 +91,16 @@ struct Case {
   float alpha, beta;
   bool bias;
   Activation act;
+  bool row_bias = false;  // per-row bias (GemmArgs::row_bias)
 };
 
 std::string Describe(const Case& c, Isa isa, int threads) {
   return "m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
          " ta=" + std::to_string(c.ta) + " tb=" + std::to_string(c.tb) +
          " alpha=" + std::to_string(c.alpha) + " beta=" + std::to_string(c.beta) +
-         " bias=" + std::to_string(c.bias) + " act=" + std::to_string(int(c.act)) +
-         " isa=" + std::to_string(int(isa)) + " threads=" + std::to_string(threads);
+         " bias=" + std::to_string(c.bias) + " row_bias=" + std::to_string(c.row_bias) +
+         " act=" + std::to_string(int(c.act)) + " isa=" + std::to_string(int(isa)) +
+         " threads=" + std::to_string(threads);
 }
 
 void RunCase(const Case& c, Isa isa, ThreadPool& pool, std::mt19937& rng) {
@@ -109,6 +112,7 @@ void RunCase(const Case& c, Isa isa, ThreadPool& pool, std::mt19937& rng) {
   std::vector<float> b = RandomVector(size_t(std::max<int64_t>(b_rows * ldb, 1)), rng);
   std::vector<float> cm = RandomVector(size_t(std::max<int64_t>(c.m * ldc, 1)), rng);
   std::vector<float> bias = RandomVector(size_t(std::max<int64_t>(c.n, 1)), rng);
+  std::vector<float> row_bias = RandomVector(size_t(std::max<int64_t>(c.m, 1)), rng);
   if (c.beta == 0.f) {
     for (float& x : cm) x = std::nanf("");  // beta == 0 must not read C
   }
@@ -127,6 +131,7 @@ void RunCase(const Case& c, Isa isa, ThreadPool& pool, std::mt19937& rng) {
   g.alpha = c.alpha;
   g.beta = c.beta;
   g.bias = c.bias ? bias.data() : nullptr;
+  g.row_bias = c.row_bias ? row_bias.data() : nullptr;
   g.activation.kind = c.act;
   g.activation.min = -0.3f;
   g.activation.max = 0.4f;
@@ -151,6 +156,7 @@ void RunCase(const Case& c, Isa isa, ThreadPool& pool, std::mt19937& rng) {
   s.alpha = g.alpha;
   s.beta = g.beta;
   s.bias = g.bias;
+  s.row_bias = g.row_bias;
   s.act = g.activation;
   gemm_internal::RunGemm(s, isa, pool);
   std::vector<double> want_nan_safe = want;
@@ -237,6 +243,33 @@ TEST(Gemm, LargerThanCacheBlocks) {
       {7, 300, 2500, false, true, 1.f, 0.5f, true, Activation::kGelu},
       {20, 130, 1030, false, true, -1.f, 0.f, true, Activation::kRelu},
       {2, 4099, 37, false, true, 1.f, 0.f, false, Activation::kNone},
+  };
+  for (Isa isa : Isas()) {
+    for (const Case& c : cases) {
+      RunCase(c, isa, pool1, rng);
+      RunCase(c, isa, pool2, rng);
+    }
+  }
+}
+
+// Per-row bias (a convolution's output channels) on every path: packed tiles with partial
+// rows/columns, the small-m paths (one pass and k-blocked row groups), shapes that would take
+// the transposed-B dot path or the matrix-vector shortcut (both route to paths that apply it),
+// k == 0, with column bias, beta and activations.
+TEST(Gemm, RowBiasEveryPath) {
+  std::mt19937 rng(6);
+  ThreadPool pool1(1), pool2(2);
+  const Case cases[] = {
+      {37, 29, 45, false, false, 1.f, 0.f, false, Activation::kNone, true},
+      {64, 3136, 147, false, false, 1.f, 0.f, false, Activation::kRelu, true},
+      {96, 200, 16, false, false, 1.f, 0.f, false, Activation::kSilu, true},
+      {13, 77, 9, false, false, 1.f, 0.5f, true, Activation::kClip, true},
+      {3, 530, 257, false, false, 1.f, 0.f, false, Activation::kSigmoid, true},
+      {24, 650, 600, false, false, 1.f, 0.f, false, Activation::kRelu, true},
+      {20, 130, 1030, false, true, 1.f, 0.f, true, Activation::kNone, true},
+      {50, 1, 40, false, false, 1.f, 0.f, false, Activation::kNone, true},
+      {300, 49, 700, false, false, 1.f, 0.f, false, Activation::kClip, true},
+      {9, 11, 0, false, false, 1.f, 2.f, true, Activation::kTanh, true},
   };
   for (Isa isa : Isas()) {
     for (const Case& c : cases) {
