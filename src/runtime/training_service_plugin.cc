@@ -23,6 +23,7 @@
 #include "runtime/log.h"
 #include "runtime/model_id.h"
 #include "runtime/training_json.h"
+#include "runtime/training_register.h"
 #include "runtime/training_session_store.h"
 
 namespace mlos::runtime {
@@ -42,19 +43,6 @@ int64_t NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// "1.0.3" -> "1.0.4", "7" -> "8"; anything else has no successor.
-std::string NextVersion(const std::string& v) {
-  if (v.empty()) return "";
-  size_t dot = v.rfind('.');
-  std::string head = dot == std::string::npos ? "" : v.substr(0, dot + 1);
-  std::string tail = dot == std::string::npos ? v : v.substr(dot + 1);
-  if (tail.empty() || tail.size() > 15) return "";
-  for (char c : head + tail) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.')) return "";
-  }
-  return head + std::to_string(std::stoll(tail) + 1);
 }
 
 struct Record {
@@ -445,28 +433,6 @@ class PluginTrainingService final : public TrainingService {
   Result<std::string> Register(const StoredSession& s) {
     // One registration at a time, so two sessions finishing together get distinct versions.
     std::lock_guard<std::mutex> reg(register_mu_);
-    MLOS_ASSIGN_OR_RETURN(ModelId target, ParseModelId(s.request.register_as));
-    std::string version = s.request.register_version;
-    if (version.empty() && s.request.register_as.find('@') != std::string::npos) {
-      version = target.version;
-    }
-    if (version.empty()) {
-      version = "1.0.0";
-      if (std::shared_ptr<ModelEntry> e = models_->Find(target.Family())) {
-        const std::string next = NextVersion(e->record().version);
-        if (!next.empty()) version = next;
-      }
-      // Never replace an existing version by accident.
-      for (int i = 0; i < 1000; ++i) {
-        ModelId probe = target;
-        probe.version = version;
-        std::shared_ptr<ModelEntry> e = models_->Find(probe.ToString());
-        if (!e || e->id() != probe.ToString()) break;
-        const std::string next = NextVersion(version);
-        version = next.empty() ? version + ".1" : next;
-      }
-    }
-    target.version = version;
     std::string file = s.request.config.output_path;
     const std::string in_data_dir = root_ + "/" + s.id + "/model.pt";
     std::error_code ec;
@@ -475,15 +441,12 @@ class PluginTrainingService final : public TrainingService {
       if (ec) return Internal("cannot copy ", file, " to ", in_data_dir, ": ", ec.message());
       file = in_data_dir;
     }
-    RegisterRequest req;
-    req.model_id = target.ToString();
-    req.path = file;
-    req.framework = "pytorch";
-    req.execution_format = "torchscript";
-    req.description = StrCat("trained by training session ", s.id);
-    MLOS_ASSIGN_OR_RETURN(std::shared_ptr<ModelEntry> entry, models_->Register(req));
-    LogInfo("trained model registered", {{"id", s.id}, {"model_id", entry->id()}});
-    return entry->id();
+    MLOS_ASSIGN_OR_RETURN(
+        std::string registered,
+        RegisterTrainedModel(models_, s.request.register_as, s.request.register_version, file,
+                             StrCat("trained by training session ", s.id)));
+    LogInfo("trained model registered", {{"id", s.id}, {"model_id", registered}});
+    return registered;
   }
 
   void Follow() {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 
+#include "runtime/training_register.h"
 #include "runtime/training_service.h"
 
 namespace mlos::runtime {
@@ -218,6 +219,19 @@ TEST(TrainingJsonTest, ConfigAlone) {
   EXPECT_EQ(back->threads, 3);
   c.batch_size = -1;
   EXPECT_FALSE(ValidateTrainingConfig(c).ok());
+}
+
+TEST(TrainingRegisterTest, NextPatchVersion) {
+  EXPECT_EQ(NextPatchVersion("1.0.0"), "1.0.1");
+  EXPECT_EQ(NextPatchVersion("1.0.9"), "1.0.10");
+  EXPECT_EQ(NextPatchVersion("7"), "8");
+  EXPECT_EQ(NextPatchVersion("2.3"), "2.4");
+  EXPECT_EQ(NextPatchVersion("latest"), "");
+  EXPECT_EQ(NextPatchVersion("1.0.0-rc1"), "");
+  EXPECT_EQ(NextPatchVersion(""), "");
+  EXPECT_EQ(NextPatchVersion("1."), "");
+  EXPECT_EQ(RegisterTrainedModel(nullptr, "x", "", "/m.pt", "").status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
