@@ -75,6 +75,7 @@ class SharedMemoryBuffer {
 // the model stays loaded while a handle or a running inference uses it.
 struct ModelState;
 class ModelBackend;
+class TrainingBackend;
 class Model {
  public:
   Model() = default;
@@ -143,13 +144,41 @@ class KernelAPI {
   bool is_remote() const;
   std::string endpoint() const;  // "" when embedded
 
+  // ---- training sessions (docs/TRAINING.md, docs/CPP_API.md) ----
+  // Embedded: the torch plugin (libmlos_torch.so from $MLOS_PLUGINS_DIR, the build tree or the
+  // installed plugin folders) trains in this process, sessions persisted under
+  // $MLOS_DATA_DIR (default ~/.mlos/embedded); remote: the daemon trains them.
+  //
+  // Starts a session that trains `model` (a TorchScript file, or in remote mode also a model the
+  // daemon has registered) on `dataset` (a file or folder) in the background; returns its id.
+  // `config_json` is a JSON object of training settings ({"optimizer": "adam", "epochs": 5,
+  // ...}, the TrainingConfig field names); the keys "register_as" and "register_version" in it
+  // ask for the finished model to be registered under that name. Relative paths (model,
+  // dataset, output_path, checkpoint_dir) are made absolute here, so a daemon finds them.
+  std::string start_training(const std::string& model, const std::string& dataset,
+                             const std::string& config_json = "{}");
+  // Pause / resume / stop a session: true when done, false when the session's state does not
+  // allow it (e.g. pausing a finished session); throws KernelError for an unknown id.
+  bool pause_training(const std::string& id);
+  bool resume_training(const std::string& id);
+  bool stop_training(const std::string& id);
+  // The session as JSON: id, state (running, paused, stopped, completed, failed), epoch, step,
+  // total_steps, loss, learning_rate, val_loss, val_accuracy, samples_per_second,
+  // eta_seconds, checkpoints, output_path, model, dataset, registered_model, ...
+  std::string get_training_status(const std::string& id);
+  // Every session: {"sessions": [...], "total": N}.
+  std::string list_training();
+  // Waits until the session completed, stopped or failed; false when `timeout_s` ran out.
+  bool wait_training(const std::string& id, double timeout_s);
+
   // ---- runtime ----
   int num_threads() const;
   ThreadPool& thread_pool();
 
  private:
   struct Impl;
-  ModelBackend& model_backend() const;  // kernel_api_model.cc
+  ModelBackend& model_backend() const;        // kernel_api_model.cc
+  TrainingBackend& training_backend() const;  // kernel_api_training.cc
   std::unique_ptr<Impl> impl_;
 };
 

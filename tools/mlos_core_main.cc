@@ -20,6 +20,8 @@
 #include "runtime/model_manager.h"
 #include "runtime/plugin_host.h"
 #include "runtime/registry_store.h"
+#include "runtime/training_service.h"
+#include "runtime/training_service_plugin.h"
 #include "server/api_server.h"
 #include "server/http/http_server.h"
 #include "server/ipc/ipc_server.h"
@@ -35,6 +37,15 @@ std::string ExecutablePath(const char* argv0) {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string(argv0) : p.string();
+}
+
+// `rel` resolved against the executable's folder, or "" when that folder is not a directory.
+std::string ExecutableRelative(const char* argv0, const char* rel) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::weakly_canonical(
+      std::filesystem::path(ExecutablePath(argv0)).parent_path() / rel, ec);
+  if (ec || !std::filesystem::is_directory(p, ec)) return "";
+  return p.string();
 }
 
 int Run(int argc, char** argv) {
@@ -97,10 +108,13 @@ int Run(int argc, char** argv) {
   Result<std::unique_ptr<PluginHost>> h = CreatePluginHost(popts);
   if (h.ok()) {
     host = std::move(h).value();
-    // Plugins found at start: the data dir's plugins/, the system folder, and --plugins-dir.
+    // Plugins found at start: the data dir's plugins/, the system folder, the folder beside
+    // the executable (build/mlos_core -> build/plugins, where libmlos_torch.so is built;
+    // <prefix>/bin/mlos_core -> <prefix>/lib/mlos/plugins), and --plugins-dir.
     std::vector<std::string> dirs;
-    for (std::string dir :
-         {cfg.data_dir + "/plugins", std::string("/usr/local/lib/mlos/plugins"), cfg.plugins_dir}) {
+    for (std::string dir : {cfg.data_dir + "/plugins", std::string("/usr/local/lib/mlos/plugins"),
+                            ExecutableRelative(argv[0], "plugins"),
+                            ExecutableRelative(argv[0], "../lib/mlos/plugins"), cfg.plugins_dir}) {
       if (!dir.empty() && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
         dirs.push_back(std::move(dir));
       }
@@ -129,6 +143,29 @@ int Run(int argc, char** argv) {
   LogInfo("models dir scanned",
           {{"models_dir", cfg.models_dir}, {"registered", std::to_string(scanned)}});
 
+  // ---- training sessions (issue 7): served by a plugin with the SMI training entries ----
+  // The service exists even without such a plugin, so persisted sessions stay listable; then
+  // starting or resuming one answers Unavailable (HTTP 503).
+  std::unique_ptr<TrainingService> training;
+#ifdef MLOS_HAVE_PLUGIN_HOST
+  if (host) {
+    training = CreatePluginTrainingService(host.get(), &models, cfg.data_dir);
+    Result<std::shared_ptr<PluginTrainer>> trainer = host->OpenTrainer("");
+    if (!trainer.ok()) {
+      LogWarn(
+          "no training plugin loaded (libmlos_torch.so in <data-dir>/plugins, "
+          "/usr/local/lib/mlos/plugins, the plugins folder beside mlos_core, or "
+          "--plugins-dir); training sessions answer 503",
+          {{"sessions", std::to_string(training->List().size())}});
+    } else {
+      LogInfo("training sessions served", {{"plugin", (*trainer)->plugin_id()},
+                                           {"sessions", std::to_string(training->List().size())}});
+    }
+  } else {
+    LogWarn("no plugin host; training sessions are not available");
+  }
+#endif
+
   ServerMetrics metrics;
   server::ApiInfo info;
   info.version = MLOS_VERSION_STRING;
@@ -140,6 +177,7 @@ int Run(int argc, char** argv) {
   info.ipc_enabled = !cfg.no_ipc;
   info.http_shm = cfg.http_shm;
   server::ApiServer api(&models, host.get(), &metrics, info);
+  api.set_training_service(training.get());
 
   std::unique_ptr<server::http::HttpServer> http;
   if (!cfg.no_http) {
@@ -180,7 +218,7 @@ int Run(int argc, char** argv) {
     server::ipc::IpcServerOptions iopts;
     iopts.socket_path = cfg.socket;
     iopts.version = MLOS_VERSION_STRING;
-    auto started = server::ipc::IpcServer::Start(iopts, &models, host.get());
+    auto started = server::ipc::IpcServer::Start(iopts, &models, host.get(), training.get());
     if (!started.ok()) {
       LogError("cannot start the IPC server", {{"error", started.status().ToString()}});
       return 1;
@@ -196,6 +234,9 @@ int Run(int argc, char** argv) {
                             {"timeout_ms", std::to_string(cfg.shutdown_timeout_ms)}});
   if (ipc) ipc->Shutdown();
   if (http) http->Shutdown(cfg.shutdown_timeout_ms);
+  // The servers no longer use the service; it goes before the models and the plugin host it
+  // trains on (running sessions write a last checkpoint).
+  training.reset();
   models.UnloadAll();
   (*store)->Checkpoint();
   LogInfo("stopped", {{"requests", std::to_string(metrics.total())}});

@@ -59,3 +59,34 @@ class KernelAPI:
     def save_model(self, model: Model, destination_path: str) -> None: ...
     def run_inference(self, model: Model,
                       input_data: Union[ArrayLike, Mapping[str, ArrayLike]]) -> Dict[str, np.ndarray]: ...
+    # ---- training sessions ----
+    def start_training(self, model: str, dataset: str,
+                       config: Union[Mapping[str, Any], str, None] = None,
+                       register_as: Optional[str] = None,
+                       register_version: Optional[str] = None, **kwargs: Any) -> str:
+        """Starts a training session in the background and returns its id.
+
+        config: training settings (optimizer, learning_rate, schedule, batch_size, epochs,
+        max_steps, loss, validation_split, threads, seed, checkpoint_interval, checkpoint_dir,
+        output_path, ...); keyword arguments are merged into it. register_as: register the
+        finished model under this name so that it is served."""
+        ...
+    def pause_training(self, session_id: str) -> bool:
+        """True when paused; False when the session's state does not allow it."""
+        ...
+    def resume_training(self, session_id: str) -> bool:
+        """True when resumed; False when the session's state does not allow it."""
+        ...
+    def stop_training(self, session_id: str) -> bool:
+        """True when stopped; False when the session had already ended."""
+        ...
+    def get_training_status(self, session_id: str) -> Dict[str, Any]:
+        """id, state, epoch, step, total_steps, loss, learning_rate, val_loss, val_accuracy,
+        samples_per_second, eta_seconds, checkpoints, output_path, registered_model, ..."""
+        ...
+    def list_training(self) -> List[Dict[str, Any]]:
+        """Every training session, as status dicts."""
+        ...
+    def wait_training(self, session_id: str, timeout: float = 3600.0) -> bool:
+        """Waits until the session completed, stopped or failed; False on timeout."""
+        ...

@@ -62,6 +62,33 @@ pyb::dict RunInference(PyKernel& k, const Model& model, const pyb::object& input
   return out;
 }
 
+// Training config from a dict (or a JSON string) plus keyword arguments, as JSON text.
+std::string TrainingConfigJson(const pyb::object& config, const pyb::object& register_as,
+                               const pyb::object& register_version, const pyb::kwargs& kwargs) {
+  pyb::module_ json = pyb::module_::import("json");
+  pyb::dict merged;
+  if (pyb::isinstance<pyb::str>(config)) {
+    pyb::object parsed = json.attr("loads")(config);
+    if (!pyb::isinstance<pyb::dict>(parsed)) {
+      ThrowIfError(InvalidArgument("start_training: config must be a dict or a JSON object"));
+    }
+    merged = pyb::dict(parsed);
+  } else if (pyb::isinstance<pyb::dict>(config)) {
+    merged = pyb::dict(config);  // a copy: the caller's dict is left alone
+  } else if (!config.is_none()) {
+    ThrowIfError(InvalidArgument("start_training: config must be a dict or a JSON string, not ",
+                                 std::string(pyb::str(config.get_type().attr("__name__")))));
+  }
+  for (auto item : kwargs) merged[item.first] = item.second;
+  if (!register_as.is_none()) merged["register_as"] = register_as;
+  if (!register_version.is_none()) merged["register_version"] = register_version;
+  return json.attr("dumps")(merged).cast<std::string>();
+}
+
+pyb::object FromJson(const std::string& text) {
+  return pyb::module_::import("json").attr("loads")(text);
+}
+
 pyb::list Infos(const std::vector<TensorInfo>& ts) {
   pyb::list l;
   for (const TensorInfo& t : ts) {
@@ -244,5 +271,85 @@ PYBIND11_MODULE(ml_llm_kernel_api, m) {
           "model"_a, "destination_path"_a, "Copies the model's files to a new path.")
       .def("run_inference", &RunInference, "model"_a, "input_data"_a,
            "Runs the model. input_data: an array (the first input) or a dict of arrays by "
-           "input name. Returns a dict of numpy arrays by output name, in model order.");
+           "input name. Returns a dict of numpy arrays by output name, in model order.")
+      // ---- training sessions ----
+      .def(
+          "start_training",
+          [](PyKernel& k, const std::string& model, const std::string& dataset,
+             const pyb::object& config, const pyb::object& register_as,
+             const pyb::object& register_version, const pyb::kwargs& kwargs) {
+            std::string cfg = TrainingConfigJson(config, register_as, register_version, kwargs);
+            pyb::gil_scoped_release nogil;
+            return k.api->start_training(model, dataset, cfg);
+          },
+          "model"_a, "dataset"_a, "config"_a = pyb::none(), "register_as"_a = pyb::none(),
+          "register_version"_a = pyb::none(),
+          "Starts a training session in the background and returns its id.\n\n"
+          "model: a TorchScript file (remote: also a registered model id); dataset: a CSV, NPY, "
+          "NPZ or text file or a folder of them. config: a dict (or JSON string) of training "
+          "settings -- optimizer ('sgd', 'adam', 'adamw'), learning_rate, schedule, batch_size, "
+          "epochs, max_steps, loss ('cross_entropy', 'mse'), validation_split, threads, seed, "
+          "checkpoint_interval, checkpoint_dir, output_path, ...; keyword arguments are merged "
+          "into it. register_as: register the finished model under this name (as a new "
+          "version, or register_version) so that it is served.")
+      .def(
+          "pause_training",
+          [](PyKernel& k, const std::string& id) {
+            pyb::gil_scoped_release nogil;
+            return k.api->pause_training(id);
+          },
+          "session_id"_a,
+          "Pauses a running session (it continues exactly where it stopped when resumed). "
+          "True when paused; False when the session's state does not allow it; KernelError "
+          "for an unknown id.")
+      .def(
+          "resume_training",
+          [](PyKernel& k, const std::string& id) {
+            pyb::gil_scoped_release nogil;
+            return k.api->resume_training(id);
+          },
+          "session_id"_a, "Resumes a paused session. True when resumed, False otherwise.")
+      .def(
+          "stop_training",
+          [](PyKernel& k, const std::string& id) {
+            pyb::gil_scoped_release nogil;
+            return k.api->stop_training(id);
+          },
+          "session_id"_a,
+          "Stops a session for good (a last checkpoint is written). True when stopped, False "
+          "when it had already ended.")
+      .def(
+          "get_training_status",
+          [](PyKernel& k, const std::string& id) {
+            std::string json;
+            {
+              pyb::gil_scoped_release nogil;
+              json = k.api->get_training_status(id);
+            }
+            return FromJson(json);
+          },
+          "session_id"_a,
+          "The session as a dict: id, state ('running', 'paused', 'stopped', 'completed', "
+          "'failed'), epoch, step, total_steps, loss, learning_rate, val_loss, val_accuracy, "
+          "samples_per_second, eta_seconds, checkpoints, output_path, registered_model, ...")
+      .def(
+          "list_training",
+          [](PyKernel& k) {
+            std::string json;
+            {
+              pyb::gil_scoped_release nogil;
+              json = k.api->list_training();
+            }
+            return FromJson(json).attr("__getitem__")("sessions");
+          },
+          "Every training session, as a list of status dicts.")
+      .def(
+          "wait_training",
+          [](PyKernel& k, const std::string& id, double timeout) {
+            pyb::gil_scoped_release nogil;
+            return k.api->wait_training(id, timeout);
+          },
+          "session_id"_a, "timeout"_a = 3600.0,
+          "Waits until the session completed, stopped or failed; False when `timeout` seconds "
+          "ran out first.");
 }

@@ -11,7 +11,8 @@
 
 namespace mlos {
 
-class ModelBackend;  // api/model_backend.h
+class ModelBackend;     // api/model_backend.h
+class TrainingBackend;  // api/training_backend.h
 
 struct KernelAPI::Impl {
   explicit Impl(const KernelOptions& options) : pool(options.num_threads) {}
@@ -22,6 +23,9 @@ struct KernelAPI::Impl {
   std::string endpoint;  // set by the endpoint constructor or from MLOS_ENDPOINT
   bool backend_chosen = false;
   std::shared_ptr<ModelBackend> models;
+  // Training sessions (kernel_api_training.cc): made on first use, after the endpoint is chosen.
+  std::mutex training_mu;
+  std::shared_ptr<TrainingBackend> training;
 };
 
 }  // namespace mlos

@@ -107,6 +107,10 @@ class Daemon:
         return r.status_code == 200 and r.json()["model"]["status"] == "ready"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long end-to-end runs (deselect with -m 'not slow')")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _binary_exists():
     if not os.path.exists(BINARY):
