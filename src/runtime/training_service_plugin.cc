@@ -141,13 +141,16 @@ class PluginTrainingService final : public TrainingService {
     const std::string ps = *started;
     s.status.id = s.id;
     s.status.state = SessionState::kRunning;
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     Record& r = records_[s.id];
     r.stored = std::move(s);
     r.plugin_session = ps;
     (void)PersistLocked();
     LogInfo("training session started", {{"id", r.stored.id}, {"model", r.stored.model_path}});
-    return r.stored.id;
+    const std::string id = r.stored.id;
+    lock.unlock();
+    Refresh(id);  // so the first Get already shows total_steps, sample counts and so on
+    return id;
   }
 
   Status Pause(const std::string& id) override { return Control(id, SMI_TRAIN_PAUSE); }

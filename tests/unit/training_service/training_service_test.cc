@@ -224,6 +224,8 @@ TEST_F(TrainingServiceTest, StartPauseResumeStop) {
   auto id = svc->Start(Request(1000000, 0));
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_EQ(*id, "train-1");
+  EXPECT_EQ(svc->Get(*id)->status.total_steps, 1000000);  // known as soon as Start returns
+  EXPECT_GT(svc->Get(*id)->status.train_samples, 0);
   auto info = PollUntil(*svc, *id, [](const auto& i) { return i.status.step > 0; });
   EXPECT_EQ(info.status.state, SessionState::kRunning);
   EXPECT_EQ(info.model, Fixture("mlp.pt"));
