@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "api/training_backend.h"
+#include "runtime/log.h"
 #include "runtime/plugin_host.h"
 #include "runtime/training_service.h"
 #include "runtime/training_service_plugin.h"
@@ -66,6 +67,11 @@ class OwningService : public runtime::TrainingService {
 }  // namespace
 
 Result<std::unique_ptr<runtime::TrainingService>> MakeEmbeddedTrainingService(ThreadPool* pool) {
+  // A library inside someone else's program: the service's info lines ("training session
+  // started") stay quiet unless MLOS_LOG_LEVEL asks for them; warnings and errors still show.
+  Result<runtime::LogLevel> level = runtime::LogLevel::kWarn;
+  if (const char* l = std::getenv("MLOS_LOG_LEVEL"); l && *l) level = runtime::ParseLogLevel(l);
+  runtime::SetLogLevel(level.ok() ? *level : runtime::LogLevel::kWarn);
   runtime::PluginHostOptions opts;
   opts.pool = pool;
   opts.load_builtins = false;  // training needs only the torch plugin
