@@ -3,6 +3,7 @@
 // else (im2col + Sgemm per image and group). Bias (per output channel, GemmArgs::row_bias) and
 // the activation are applied by the GEMM's epilogue while each tile is in registers/L1.
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "kernels/cpu/activation.h"
@@ -18,31 +19,28 @@ struct ConvGeom {
 };
 
 // col[(c * kh + i) * kw + j][oh * ow + o] = x[c][oh*sh - pt + i*dh][o*sw - pl + j*dw] or 0.
-void Im2Col(const float* x, const ConvGeom& g, const Conv2dParams& p, float* col,
+// The input is first copied into zero-padded, stride-phase-split planes (`padded`, laid out
+// by internal::PaddedLayoutFor), so every output row of every col row is one contiguous copy.
+void Im2Col(const float* x, const ConvGeom& g, const Conv2dParams& p, float* col, float* padded,
             ThreadPool& pool) {
+  const internal::DepthwiseGeom dg{g.cg,         g.h,       g.w,        g.kh,       g.kw,
+                                   g.oh,         g.ow,      p.stride_h, p.stride_w, p.dilation_h,
+                                   p.dilation_w, p.pad_top, p.pad_left, {}};
+  const internal::PaddedLayout l = internal::PaddedLayoutFor(dg);
+  pool.ParallelFor(g.cg, std::max<int64_t>(1, 16384 / std::max<int64_t>(l.floats, 1)),
+                   [&](int64_t b, int64_t e) { internal::FillPaddedPlanes(dg, x, b, e, padded); });
   const int64_t rows = g.cg * g.kh * g.kw, plane = g.oh * g.ow;
   auto body = [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int64_t j = r % g.kw, i = (r / g.kw) % g.kh, c = r / (g.kw * g.kh);
+      const int64_t phase = (j * p.dilation_w) % p.stride_w;
+      const int64_t shift = (j * p.dilation_w) / p.stride_w;
+      const float* src =
+          padded + c * l.floats + (phase * l.rows + i * p.dilation_h) * l.row_len + shift;
       float* out = col + r * plane;
-      const float* xc = x + c * g.h * g.w;
-      const internal::Span1D cols =
-          internal::ValidOutputRange(j * p.dilation_w - p.pad_left, p.stride_w, g.w, g.ow);
       for (int64_t oy = 0; oy < g.oh; ++oy) {
-        float* orow = out + oy * g.ow;
-        const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
-        if (iy < 0 || iy >= g.h) {
-          std::fill(orow, orow + g.ow, 0.f);
-          continue;
-        }
-        const float* xrow = xc + iy * g.w + j * p.dilation_w - p.pad_left;
-        std::fill(orow, orow + cols.begin, 0.f);
-        if (p.stride_w == 1) {
-          std::copy(xrow + cols.begin, xrow + cols.end, orow + cols.begin);
-        } else {
-          for (int64_t o = cols.begin; o < cols.end; ++o) orow[o] = xrow[o * p.stride_w];
-        }
-        std::fill(orow + cols.end, orow + g.ow, 0.f);
+        std::memcpy(out + oy * g.ow, src + oy * p.stride_h * l.row_len,
+                    static_cast<size_t>(g.ow) * sizeof(float));
       }
     }
   };
@@ -140,17 +138,23 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
                            p.pad_right == 0;
     const int64_t k = g.cg * g.kh * g.kw;
     float* col = nullptr;
+    float* padded = nullptr;
     if (!pointwise) {
-      col = internal::ConvScratch(k * plane);
+      const internal::DepthwiseGeom dg{
+          g.cg,       g.h,        g.w,          g.kh,         g.kw,      g.oh,       g.ow,
+          p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, {}};
+      const int64_t col_floats = (k * plane + 15) / 16 * 16;
+      col = internal::ConvScratch(col_floats + g.cg * internal::PaddedLayoutFor(dg).floats);
       if (col == nullptr)
         return ResourceExhausted("Conv2d: no memory for a ", k, " x ", plane, " im2col buffer");
+      padded = col + col_floats;
     }
     for (int64_t n = 0; n < g.n; ++n) {
       for (int64_t grp = 0; grp < p.groups; ++grp) {
         const float* xg = xp + (n * g.c + grp * g.cg) * g.h * g.w;
         const float* b = xg;
         if (!pointwise) {
-          Im2Col(xg, g, p, col, pool);
+          Im2Col(xg, g, p, col, padded, pool);
           b = col;
         }
         GemmArgs args;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "kernels/cpu/conv_depthwise_simd.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/kernel_dispatch.h"
@@ -45,6 +46,17 @@ void PortablePlanes(const DepthwiseGeom& g, const float* x, const float* w, cons
   }
 }
 
+// Scalar stand-in for the vector traits: all the fill needs is the stride-2 split.
+struct ScalarSplit {
+  static constexpr int kLanes = 16;
+  static void Deinterleave2(const float* src, float* even, float* odd) {
+    for (int i = 0; i < kLanes; ++i) {
+      even[i] = src[2 * i];
+      odd[i] = src[2 * i + 1];
+    }
+  }
+};
+
 struct FreeDeleter {
   void operator()(float* p) const { std::free(p); }
 };
@@ -66,6 +78,19 @@ float* GrowScratch(std::unique_ptr<float, FreeDeleter>& buffer, int64_t& capacit
 }
 
 }  // namespace
+
+PaddedLayout PaddedLayoutFor(const DepthwiseGeom& g) {
+  const DwLayout l = DwLayoutFor(g, 16);
+  return {l.rows, l.row_len, l.floats};
+}
+
+void FillPaddedPlanes(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1, float* buf) {
+  if (KernelsUseAvx2()) {
+    if (GetCpuFeatures().avx512f) return FillPaddedPlanesAvx512(g, x, c0, c1, buf);
+    return FillPaddedPlanesAvx2(g, x, c0, c1, buf);
+  }
+  DwFillRange<ScalarSplit>(g, x, c0, c1, buf);
+}
 
 float* DepthwiseScratch(int64_t floats) {
   thread_local std::unique_ptr<float, FreeDeleter> buffer;

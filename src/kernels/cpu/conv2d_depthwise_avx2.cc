@@ -55,4 +55,9 @@ bool MaxPoolPlanesAvx2(const DepthwiseGeom& g, const float* x, float* y, int64_t
   return MaxPlanes<V8>(g, x, y, begin, end, scratch);
 }
 
+void FillPaddedPlanesAvx2(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1,
+                          float* buf) {
+  DwFillRange<V8>(g, x, c0, c1, buf);
+}
+
 }  // namespace mlos::kernels::internal

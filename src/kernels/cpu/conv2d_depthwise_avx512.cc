@@ -104,6 +104,11 @@ bool MaxPoolPlanesAvx512(const DepthwiseGeom& g, const float* x, float* y, int64
   return MaxPlanes<V16>(g, x, y, begin, end, scratch);
 }
 
+void FillPaddedPlanesAvx512(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1,
+                            float* buf) {
+  DwFillRange<V16>(g, x, c0, c1, buf);
+}
+
 }  // namespace mlos::kernels::internal
 
 #pragma GCC pop_options

@@ -100,6 +100,14 @@ inline void DwFillPadded(const DepthwiseGeom& g, const DwLayout& l, const float*
   }
 }
 
+// Planes [c0, c1) into buf (plane c at c * floats), in the 16-lane layout im2col shares.
+template <class V>
+inline void DwFillRange(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1,
+                        float* buf) {
+  const DwLayout l = DwLayoutFor(g, 16);
+  for (int64_t c = c0; c < c1; ++c) DwFillPadded<V>(g, l, x + c * g.h * g.w, buf + c * l.floats);
+}
+
 // Activations applied in registers; kOther: ApplyActivation on the finished plane.
 enum class RegAct { kNone, kRelu, kClip, kSilu, kSigmoid, kOther };
 

@@ -68,6 +68,20 @@ bool MaxPoolPlanesAvx2(const DepthwiseGeom& g, const float* x, float* y, int64_t
 bool MaxPoolPlanesAvx512(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
                          int64_t end);
 
+// Zero-padded copies of input planes split into stride_w column phases (the depthwise kernels'
+// layout, 16-lane rounding), which turn every im2col row into plain copies of contiguous runs.
+// Plane c of FillPaddedPlanes starts at buf + c * floats; phase s, padded row r at
+// (s * rows + r) * row_len; padded column q * sw + s at index q.
+struct PaddedLayout {
+  int64_t rows, row_len, floats;
+};
+PaddedLayout PaddedLayoutFor(const DepthwiseGeom& g);
+void FillPaddedPlanes(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1, float* buf);
+void FillPaddedPlanesAvx2(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1,
+                          float* buf);
+void FillPaddedPlanesAvx512(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1,
+                            float* buf);
+
 // Grow-only, 64-byte-aligned per-thread scratch for the padded planes; nullptr on failure.
 float* DepthwiseScratch(int64_t floats);
 // The same for im2col matrices (a separate buffer: it is filled by several pool threads while

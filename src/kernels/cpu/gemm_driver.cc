@@ -247,10 +247,13 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
   const double work =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
-  if (g.n == 1 && g.m > 1 && g.ldc == 1 && g.bias == nullptr && g.row_bias == nullptr) {
+  if (g.n == 1 && g.m > 1 && g.ldc == 1 && g.bias == nullptr) {
     // Matrix-vector product: C^T = B^T A^T turns it into a one-row GEMM that the small-m
     // paths stream at memory speed (a packed 12x32 tile would waste 31 of its 32 columns).
+    // A per-row bias becomes the transposed problem's per-column bias.
     StridedGemm t = g;
+    t.bias = g.row_bias;
+    t.row_bias = nullptr;
     t.m = 1;
     t.n = g.m;
     t.a = g.b;
