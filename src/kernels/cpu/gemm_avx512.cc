@@ -20,6 +20,13 @@ namespace mlos::kernels::gemm_internal {
 namespace {
 
 constexpr int kMr = 12;
+
+// min(hi, max(lo, x)); NaN stays NaN (max/min return their second operand for NaN). Masked
+// forms: GCC 12 warns (maybe-uninitialized) on the plain ones.
+inline __m512 ClipPs(__m512 x, __m512 lo, __m512 hi) {
+  x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), lo, x);
+  return _mm512_mask_min_ps(x, __mmask16(0xFFFF), hi, x);
+}
 constexpr int kVecs = 2;  // zmm vectors per tile row
 constexpr int kNr = 16 * kVecs;
 
@@ -63,7 +70,12 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
   // they would cost a second pass over the row with the 8-lane bodies.
   const bool silu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kSilu;
   const bool sigmoid = ep.last && ep.act != nullptr && ep.act->kind == Activation::kSigmoid;
-  const bool other_act = ep.last && ep.act != nullptr && !relu && !silu && !sigmoid;
+  // Clip (ReLU6 in MobileNet) too: a call per tile row would cost more than the tile's math
+  // when k is small (pointwise convolutions).
+  const bool clip = ep.last && ep.act != nullptr && ep.act->kind == Activation::kClip;
+  const __m512 clip_lo = _mm512_set1_ps(clip ? ep.act->min : 0.f);
+  const __m512 clip_hi = _mm512_set1_ps(clip ? ep.act->max : 0.f);
+  const bool other_act = ep.last && ep.act != nullptr && !relu && !silu && !sigmoid && !clip;
   const __m512 beta = _mm512_set1_ps(ep.beta);
   __m512 bias[kVecs];
   for (int v = 0; v < kVecs; ++v) {
@@ -92,6 +104,7 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
       if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
       if (silu) x = internal::Silu16(x);
       if (sigmoid) x = internal::Sigmoid16(x);
+      if (clip) x = ClipPs(x, clip_lo, clip_hi);
       _mm512_mask_storeu_ps(row + 16 * v, masks[v], x);
     }
     if (other_act) ApplyActivation(*ep.act, row, nr);
@@ -110,7 +123,12 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
   const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
   const bool silu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kSilu;
   const bool sigmoid = ep.last && ep.act != nullptr && ep.act->kind == Activation::kSigmoid;
-  const bool other_act = ep.last && ep.act != nullptr && !relu && !silu && !sigmoid;
+  // Clip (ReLU6 in MobileNet) too: a call per tile row would cost more than the tile's math
+  // when k is small (pointwise convolutions).
+  const bool clip = ep.last && ep.act != nullptr && ep.act->kind == Activation::kClip;
+  const __m512 clip_lo = _mm512_set1_ps(clip ? ep.act->min : 0.f);
+  const __m512 clip_hi = _mm512_set1_ps(clip ? ep.act->max : 0.f);
+  const bool other_act = ep.last && ep.act != nullptr && !relu && !silu && !sigmoid && !clip;
   for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
     const int64_t cols = n - j0 < kChunk ? n - j0 : kChunk;
     const int64_t full = cols / 16 * 16;
@@ -183,6 +201,7 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
         if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
         if (silu) x = internal::Silu16(x);
         if (sigmoid) x = internal::Sigmoid16(x);
+        if (clip) x = ClipPs(x, clip_lo, clip_hi);
         _mm512_mask_storeu_ps(row + j, mask, x);
       }
       if (other_act) ApplyActivation(*ep.act, row, cols);
