@@ -219,8 +219,9 @@ bool DwPlanes(const DepthwiseGeom& g, const float* x, const float* w, const floa
     const float* wc = w + ch * g.kh * g.kw;
     const float bv = bias != nullptr ? bias[ch] : 0.f;
     float* yp = y + pi * plane_out;
-    // Two rows per block when the row is short, so at least ~4 accumulators are in flight.
-    const bool pair = g.ow <= 2 * V::kLanes;
+    // Two rows per block: up to 8 independent accumulators, enough to cover the FMA latency
+    // (a single row of 4 vectors would leave the FMA units half idle).
+    const bool pair = true;
     int64_t oy = 0;
     int64_t done = 0;  // rows finished, for the out-of-register activation
     for (; pair && oy + 2 <= g.oh; oy += 2) {
