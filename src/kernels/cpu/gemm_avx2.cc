@@ -3,6 +3,7 @@
 // Compiled with -mavx2 -mfma; entered only after the run-time check (UseAvx2()).
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/gemm_kernels.h"
 #include "kernels/cpu/gemm_pack.h"
 
@@ -12,6 +13,29 @@ namespace {
 
 constexpr int kMr = 6;
 constexpr int kNr = 16;
+
+// Activations done in registers on this set (others: ApplyActivation on the tile row).
+bool InRegisters(const ActivationParams* act) {
+  return act == nullptr || act->kind == Activation::kNone || act->kind == Activation::kRelu ||
+         act->kind == Activation::kClip || act->kind == Activation::kSilu ||
+         act->kind == Activation::kSigmoid;
+}
+
+inline __m256 Activate(__m256 v, const ActivationParams& act) {
+  switch (act.kind) {
+    case Activation::kRelu:
+      return _mm256_max_ps(_mm256_setzero_ps(), v);  // NaN stays NaN
+    case Activation::kClip:  // max/min return the second operand for NaN: NaN stays NaN
+      return _mm256_min_ps(_mm256_set1_ps(act.max), _mm256_max_ps(_mm256_set1_ps(act.min), v));
+    case Activation::kSilu:
+      return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.f), internal::avx2::Exp(_mm256_sub_ps(
+                                                                     _mm256_setzero_ps(), v))));
+    case Activation::kSigmoid:
+      return internal::avx2::Sigmoid(v);
+    default:
+      return v;
+  }
+}
 
 inline __m256 Epilogue(__m256 v, float* c, const float* bias, const float* row_bias,
                        const TileEpilogue& ep, bool relu) {
@@ -23,7 +47,7 @@ inline __m256 Epilogue(__m256 v, float* c, const float* bias, const float* row_b
   if (ep.last) {
     if (bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
     if (row_bias != nullptr) v = _mm256_add_ps(v, _mm256_set1_ps(*row_bias));
-    if (relu) v = _mm256_max_ps(_mm256_setzero_ps(), v);  // NaN stays NaN
+    if (relu) v = Activate(v, *ep.act);  // any in-register activation
   }
   return v;
 }
@@ -68,7 +92,8 @@ void Avx2Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t 
   const __m256 acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                               {c30, c31}, {c40, c41}, {c50, c51}};
   if (mr == kMr && nr == kNr) {
-    const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
+    // `relu` here: an activation applied in registers by Epilogue.
+    const bool relu = ep.last && ep.act != nullptr && InRegisters(ep.act);
     const float* bias = ep.last ? ep.bias : nullptr;
     for (int i = 0; i < kMr; ++i) {
       float* row = c + i * ldc;
@@ -97,7 +122,7 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
                 int64_t ldb, float* c, int64_t ldc, float alpha, const TileEpilogue& ep) {
   constexpr int64_t kChunk = 4096 / M / 16 * 16;  // a 16 KB buffer in L1, rows aligned
   alignas(32) float buf[M][kChunk];
-  const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
+  const bool relu = ep.last && ep.act != nullptr && InRegisters(ep.act);  // in registers
   for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
     const int64_t cols = n - j0 < kChunk ? n - j0 : kChunk;
     const int64_t full = cols / 8 * 8;
@@ -162,7 +187,7 @@ void SmallMRows(int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_cs
             x = _mm256_add_ps(x, _mm256_loadu_ps(ep.bias + j0 + j));
           }
           if (has_rb) x = _mm256_add_ps(x, rb);
-          if (relu) x = _mm256_max_ps(_mm256_setzero_ps(), x);  // NaN stays NaN
+          if (relu) x = Activate(x, *ep.act);
           _mm256_storeu_ps(row + j, x);
         }
       }
