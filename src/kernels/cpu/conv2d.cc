@@ -137,6 +137,23 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
                            p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
                            p.pad_right == 0;
     const int64_t k = g.cg * g.kh * g.kw;
+    if (!pointwise && p.stride_h == 1 && p.stride_w == 1) {
+      // Stride 1: implicit GEMM, B packed straight from padded input planes (no im2col).
+      const internal::ImplicitConvGeom ig{
+          g.cg, g.h,          g.w,          g.mg,      g.kh,       g.kw,       g.oh,
+          g.ow, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.pad_right};
+      float* scratch = internal::ConvScratch(internal::ImplicitConvScratchFloats(ig));
+      if (scratch == nullptr) return ResourceExhausted("Conv2d: no memory for padded planes");
+      for (int64_t n = 0; n < g.n; ++n) {
+        for (int64_t grp = 0; grp < p.groups; ++grp) {
+          internal::ImplicitGemmConv(ig, xp + (n * g.c + grp * g.cg) * g.h * g.w,
+                                     wp + grp * g.mg * k, bp != nullptr ? bp + grp * g.mg : nullptr,
+                                     p.activation, yp + (n * g.m + grp * g.mg) * plane, scratch,
+                                     pool);
+        }
+      }
+      return Status::OK();
+    }
     float* col = nullptr;
     float* padded = nullptr;
     if (!pointwise) {

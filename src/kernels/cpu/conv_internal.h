@@ -82,6 +82,17 @@ void FillPaddedPlanesAvx2(const DepthwiseGeom& g, const float* x, int64_t c0, in
 void FillPaddedPlanesAvx512(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1,
                             float* buf);
 
+// Stride-1 convolution of one image and group as an implicit GEMM (conv2d_implicit.cc): cg input
+// planes h x w, mg output channels, weights mg x (cg*kh*kw) row-major, per-channel bias and
+// the activation fused. Needs ImplicitConvScratchFloats(g) floats of scratch.
+struct ImplicitConvGeom {
+  int64_t cg, h, w, mg, kh, kw, oh, ow, dh, dw, pt, pl, pr;
+};
+int64_t ImplicitConvScratchFloats(const ImplicitConvGeom& g);
+void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
+                      const float* row_bias, const ActivationParams& act, float* y, float* scratch,
+                      ThreadPool& pool);
+
 // Grow-only, 64-byte-aligned per-thread scratch for the padded planes; nullptr on failure.
 float* DepthwiseScratch(int64_t floats);
 // The same for im2col matrices (a separate buffer: it is filled by several pool threads while

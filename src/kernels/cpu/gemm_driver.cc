@@ -46,8 +46,15 @@ void NaiveBlock(const StridedGemm& g, int64_t i0, int64_t i1, int64_t j0, int64_
     float* row = g.c + i * g.ldc;
     for (int64_t j = j0; j < j1; ++j) {
       float acc = 0.f;
-      for (int64_t p = 0; p < g.k; ++p)
-        acc += g.a[i * g.a_rs + p * g.a_cs] * g.b[p * g.b_rs + j * g.b_cs];
+      for (int64_t p = 0; p < g.k; ++p) {
+        float bv = 0.f;
+        if (g.pack_b_fn != nullptr) {
+          g.pack_b_fn(g.pack_b_ctx, p, 1, j, 1, 1, &bv);  // one element: a 1 x 1 sliver
+        } else {
+          bv = g.b[p * g.b_rs + j * g.b_cs];
+        }
+        acc += g.a[i * g.a_rs + p * g.a_cs] * bv;
+      }
       float v = g.alpha * acc;
       if (g.beta != 0.f) v += g.beta * row[j];
       if (g.bias != nullptr) v += g.bias[j];
@@ -81,7 +88,11 @@ void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1,
     const int64_t nc = std::min(nc_max, j1 - jc);
     for (int64_t pc = 0; pc < g.k; pc += kc_max) {
       const int64_t kc = std::min(kc_max, g.k - pc);
-      ks.pack_b(g.b + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, kc, nc, bbuf);
+      if (g.pack_b_fn != nullptr) {
+        g.pack_b_fn(g.pack_b_ctx, pc, kc, jc, nc, ks.nr, bbuf);
+      } else {
+        ks.pack_b(g.b + pc * g.b_rs + jc * g.b_cs, g.b_rs, g.b_cs, kc, nc, bbuf);
+      }
       ep.first = pc == 0;
       ep.last = pc + kc >= g.k;
       for (int64_t ic = i0; ic < i1; ic += mc_max) {
@@ -241,13 +252,14 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     return;
   }
   const KernelSet& ks = KernelsFor(isa);
+  const bool implicit_b = g.pack_b_fn != nullptr;  // only the packed path can take it
   int tasks = max_tasks > 0 ? std::min(max_tasks, pool.num_threads()) : pool.num_threads();
   if (ThreadPool::InsideParallelRegion()) tasks = 1;
   // Keep at least ~256K multiply-adds per task so small GEMMs do not pay for a fork.
   const double work =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
-  if (g.n == 1 && g.m > 1 && g.ldc == 1 && g.bias == nullptr) {
+  if (!implicit_b && g.n == 1 && g.m > 1 && g.ldc == 1 && g.bias == nullptr) {
     // Matrix-vector product: C^T = B^T A^T turns it into a one-row GEMM that the small-m
     // paths stream at memory speed (a packed 12x32 tile would waste 31 of its 32 columns).
     // A per-row bias becomes the transposed problem's per-column bias.
@@ -266,11 +278,11 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     if (UseSmallM(t, ks)) return RunSmallM(t, ks, tasks, pool);
     if (UseSmallMDot(t, ks)) return RunSmallMDot(t, ks, tasks, pool);
   }
-  if (UseSmallM(g, ks)) {
+  if (!implicit_b && UseSmallM(g, ks)) {
     RunSmallM(g, ks, tasks, pool);
     return;
   }
-  if (UseSmallMDot(g, ks)) {
+  if (!implicit_b && UseSmallMDot(g, ks)) {
     RunSmallMDot(g, ks, tasks, pool);
     return;
   }

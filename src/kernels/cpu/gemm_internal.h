@@ -27,6 +27,14 @@ struct StridedGemm {
   const float* bias = nullptr;
   const float* row_bias = nullptr;  // m values, + row_bias[i] on row i (before the activation)
   ActivationParams act;
+  // Optional implicit B (an implicit-GEMM convolution): when set, `b` is ignored and the driver
+  // calls pack_b_fn(pack_b_ctx, p0, kc, j0, nc, nr, out) to write B's rows [p0, p0 + kc) x
+  // columns [j0, j0 + nc) as NR-column slivers (sliver s at out + s * kc * nr, row-major kc x
+  // nr, columns past nc zero) -- the layout the kernel set's pack_b produces. Such a problem
+  // always takes the packed path.
+  void (*pack_b_fn)(const void* ctx, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                    float* out) = nullptr;
+  const void* pack_b_ctx = nullptr;
 };
 
 enum class Isa { kAuto, kPortable, kAvx2, kAvx512 };
