@@ -72,9 +72,10 @@ Status MatMulCompute(OpContext& ctx) {
   });
 }
 
-// Rows from which a packed constant B pays off; below it the GEMM's small-m paths, which stream
-// B unpacked, are as fast (measured on the MLP's 16-row GEMMs).
-constexpr int64_t kPackedMinRows = 16;
+// Rows from which a packed constant B pays off: up to 16 rows the GEMM's small-m paths, which
+// stream B unpacked, are as fast or faster, at 2 threads clearly (measured on the MLP's GEMMs;
+// the 12-row tile wastes a third of its work at 16 rows).
+constexpr int64_t kPackedMinRows = 20;
 
 // A constant float32 B, packed for the micro-kernel at load (nullptr when not packed).
 std::shared_ptr<const kernels::PackedMatrix> PackConstant(const Tensor* b, bool trans,
