@@ -137,11 +137,11 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
                            p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
                            p.pad_right == 0;
     const int64_t k = g.cg * g.kh * g.kw;
-    if (!pointwise && p.stride_h == 1 && p.stride_w == 1) {
-      // Stride 1: implicit GEMM, B packed straight from padded input planes (no im2col).
-      const internal::ImplicitConvGeom ig{
-          g.cg, g.h,          g.w,          g.mg,      g.kh,       g.kw,       g.oh,
-          g.ow, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.pad_right};
+    const internal::ImplicitConvGeom ig{
+        g.cg, g.h,        g.w,        g.mg,         g.kh,         g.kw,      g.oh,
+        g.ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left};
+    if (!pointwise && internal::ImplicitConvSupported(ig)) {
+      // Implicit GEMM: B packed straight from padded (stride-phase) planes, no im2col.
       float* scratch = internal::ConvScratch(internal::ImplicitConvScratchFloats(ig));
       if (scratch == nullptr) return ResourceExhausted("Conv2d: no memory for padded planes");
       for (int64_t n = 0; n < g.n; ++n) {

@@ -1,9 +1,11 @@
-// Stride-1 convolution as an implicit GEMM: no im2col matrix. The input planes are copied once
-// into zero-padded planes of row length R = W + pad_left + pad_right; on that padded grid the
-// GEMM's B(p, q) for p = (c, i, j) and grid position q = oy * R + ox is the single float
-// padded[c][q + i*dh*R + j*dw], so the GEMM's B packing (PackImplicitB, called by the driver
-// for each KC x NC panel) copies contiguous runs straight from the padded input, which stays in
-// L2 for the layers that matter. The GEMM writes a grid output (M x oh*R; the R - ow columns per
+// Convolution as an implicit GEMM: no im2col matrix. The input planes are copied once into
+// zero-padded planes split into sh x sw phases: phase (a, b) holds padded rows a, a + sh, ...
+// and columns b, b + sw, ..., each phase row R = ow + ((kw-1)*dw)/sw long. Tap (i, j) of output
+// (oy, ox) is then phase ((i*dh) % sh, (j*dw) % sw) at row oy + (i*dh)/sh, column
+// ox + (j*dw)/sw, so on the grid q = oy * R + ox the GEMM's B(p, q) for p = (c, i, j) is one
+// float at a fixed offset from q: the GEMM's B packing (PackImplicitB, called by the driver for
+// each KC x NC panel) copies contiguous runs straight from the padded input, which stays in L2
+// for the layers that matter. The GEMM writes a grid output (M x oh*R; the R - ow columns per
 // row past the image are computed and dropped), which is then compacted into y.
 // Thread-safety: PackImplicitB only reads its context; the driver calls it from pool threads.
 #include <algorithm>
@@ -17,19 +19,18 @@ namespace {
 
 struct ImplicitB {
   const float* padded;
-  int64_t plane_len, row_len, kw, dh, dw, taps;
+  const int64_t* tap_off;  // per tap (i, j): phase start + row/column shift
+  int64_t chan_len, taps;
 };
 
 constexpr int64_t kMaxPanelRows = 1024;  // KC of every kernel set is far below this
+constexpr int64_t kMaxTaps = 121;
 
 void PackImplicitB(const void* ctx, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr,
                    float* out) {
   const ImplicitB& b = *static_cast<const ImplicitB*>(ctx);
   int64_t offs[kMaxPanelRows];
-  auto offset = [&](int64_t p) {
-    const int64_t c = p / b.taps, t = p % b.taps;
-    return c * b.plane_len + (t / b.kw) * b.dh * b.row_len + (t % b.kw) * b.dw + j0;
-  };
+  auto offset = [&](int64_t p) { return (p / b.taps) * b.chan_len + b.tap_off[p % b.taps] + j0; };
   const bool table = kc <= kMaxPanelRows;
   if (table) {
     for (int64_t pp = 0; pp < kc; ++pp) offs[pp] = offset(p0 + pp);
@@ -46,42 +47,78 @@ void PackImplicitB(const void* ctx, int64_t p0, int64_t kc, int64_t j0, int64_t 
   }
 }
 
+struct Layout {
+  int64_t row_len;    // R: grid row length, phase row length
+  int64_t rows;       // rows per phase
+  int64_t phase_len;  // floats per phase (rows x R plus the slack the last runs read)
+  int64_t chan_len;   // floats per channel: sh * sw phases
+};
+
+Layout LayoutFor(const ImplicitConvGeom& g) {
+  Layout l;
+  l.row_len = g.ow + ((g.kw - 1) * g.dw) / g.sw;
+  l.rows = g.oh + ((g.kh - 1) * g.dh) / g.sh;
+  // One row of slack: runs for the last grid positions read up to R - ow - 1 floats past the
+  // phase's rows (only into columns that are dropped).
+  l.phase_len = ((l.rows + 1) * l.row_len + 15) / 16 * 16;
+  l.chan_len = g.sh * g.sw * l.phase_len;
+  return l;
+}
+
 }  // namespace
 
+bool ImplicitConvSupported(const ImplicitConvGeom& g) { return g.kh * g.kw <= kMaxTaps; }
+
 int64_t ImplicitConvScratchFloats(const ImplicitConvGeom& g) {
-  const int64_t row_len = g.w + g.pl + g.pr;
-  const int64_t rows = g.oh + (g.kh - 1) * g.dh;
-  const int64_t plane_len = (rows * row_len + (g.kw - 1) * g.dw + 15) / 16 * 16;
-  return g.cg * plane_len + (g.mg * g.oh * row_len + 15) / 16 * 16;
+  const Layout l = LayoutFor(g);
+  return g.cg * l.chan_len + (g.mg * g.oh * l.row_len + 15) / 16 * 16;
 }
 
 void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
                       const float* row_bias, const ActivationParams& act, float* y, float* scratch,
                       ThreadPool& pool) {
-  const int64_t row_len = g.w + g.pl + g.pr;
-  const int64_t rows = g.oh + (g.kh - 1) * g.dh;
-  const int64_t plane_len = (rows * row_len + (g.kw - 1) * g.dw + 15) / 16 * 16;
+  const Layout l = LayoutFor(g);
   float* padded = scratch;
-  float* grid = scratch + g.cg * plane_len;
-  const int64_t grid_n = g.oh * row_len;
+  float* grid = scratch + g.cg * l.chan_len;
+  const int64_t grid_n = g.oh * l.row_len;
 
-  // Padded planes: rows [pt, pt + h) hold the image at columns [pl, pl + w); zero elsewhere,
-  // including the tail slack that the last panel's runs may read.
-  pool.ParallelFor(g.cg, std::max<int64_t>(1, 16384 / std::max<int64_t>(plane_len, 1)),
-                   [&](int64_t b, int64_t e) {
-                     for (int64_t c = b; c < e; ++c) {
-                       float* dst = padded + c * plane_len;
-                       std::fill(dst, dst + plane_len, 0.f);
-                       for (int64_t r = 0; r < g.h; ++r) {
-                         const int64_t pr = r + g.pt;
-                         if (pr >= rows) break;
-                         std::memcpy(dst + pr * row_len + g.pl, x + (c * g.h + r) * g.w,
-                                     static_cast<size_t>(g.w) * sizeof(float));
-                       }
-                     }
-                   });
+  // Phase (a, b) of channel c, row r, column q: input (r*sh + a - pt, q*sw + b - pl), or 0.
+  pool.ParallelFor(
+      g.cg, std::max<int64_t>(1, 16384 / std::max<int64_t>(l.chan_len, 1)),
+      [&](int64_t b0, int64_t e0) {
+        for (int64_t c = b0; c < e0; ++c) {
+          const float* xc = x + c * g.h * g.w;
+          for (int64_t a = 0; a < g.sh; ++a) {
+            for (int64_t b = 0; b < g.sw; ++b) {
+              float* ph = padded + c * l.chan_len + (a * g.sw + b) * l.phase_len;
+              std::fill(ph, ph + l.phase_len, 0.f);
+              const Span1D cols = ValidOutputRange(b - g.pl, g.sw, g.w, l.row_len);
+              for (int64_t r = 0; r < l.rows; ++r) {
+                const int64_t ir = r * g.sh + a - g.pt;
+                if (ir < 0 || ir >= g.h) continue;
+                const float* src = xc + ir * g.w + b - g.pl;  // src[q * sw]: column q*sw + b - pl
+                float* dst = ph + r * l.row_len;
+                if (g.sw == 1) {
+                  std::memcpy(dst + cols.begin, src + cols.begin,
+                              static_cast<size_t>(cols.end - cols.begin) * sizeof(float));
+                } else {
+                  for (int64_t q = cols.begin; q < cols.end; ++q) dst[q] = src[q * g.sw];
+                }
+              }
+            }
+          }
+        }
+      });
 
-  const ImplicitB ctx{padded, plane_len, row_len, g.kw, g.dh, g.dw, g.kh * g.kw};
+  int64_t tap_off[kMaxTaps];
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t a = (i * g.dh) % g.sh, b = (j * g.dw) % g.sw;
+      tap_off[i * g.kw + j] =
+          (a * g.sw + b) * l.phase_len + ((i * g.dh) / g.sh) * l.row_len + (j * g.dw) / g.sw;
+    }
+  }
+  const ImplicitB ctx{padded, tap_off, l.chan_len, g.kh * g.kw};
   gemm_internal::StridedGemm s;
   s.m = g.mg;
   s.n = grid_n;
@@ -102,7 +139,7 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
                    [&](int64_t b, int64_t e) {
                      for (int64_t m = b; m < e; ++m) {
                        for (int64_t oy = 0; oy < g.oh; ++oy) {
-                         std::memcpy(y + (m * g.oh + oy) * g.ow, grid + m * grid_n + oy * row_len,
+                         std::memcpy(y + (m * g.oh + oy) * g.ow, grid + m * grid_n + oy * l.row_len,
                                      static_cast<size_t>(g.ow) * sizeof(float));
                        }
                      }

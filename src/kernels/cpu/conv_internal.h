@@ -82,12 +82,14 @@ void FillPaddedPlanesAvx2(const DepthwiseGeom& g, const float* x, int64_t c0, in
 void FillPaddedPlanesAvx512(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1,
                             float* buf);
 
-// Stride-1 convolution of one image and group as an implicit GEMM (conv2d_implicit.cc): cg input
-// planes h x w, mg output channels, weights mg x (cg*kh*kw) row-major, per-channel bias and
-// the activation fused. Needs ImplicitConvScratchFloats(g) floats of scratch.
+// Convolution of one image and group as an implicit GEMM (conv2d_implicit.cc): cg input planes
+// h x w, mg output channels, weights mg x (cg*kh*kw) row-major, per-channel bias and the
+// activation fused. Needs ImplicitConvScratchFloats(g) floats of scratch; kernels of at most
+// 121 taps (ImplicitConvSupported).
 struct ImplicitConvGeom {
-  int64_t cg, h, w, mg, kh, kw, oh, ow, dh, dw, pt, pl, pr;
+  int64_t cg, h, w, mg, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl;
 };
+bool ImplicitConvSupported(const ImplicitConvGeom& g);
 int64_t ImplicitConvScratchFloats(const ImplicitConvGeom& g);
 void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
                       const float* row_bias, const ActivationParams& act, float* y, float* scratch,

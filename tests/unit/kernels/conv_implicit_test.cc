@@ -1,8 +1,9 @@
-// Stride-1 Conv2d through the implicit GEMM (conv2d_implicit.cc: B packed straight from padded
-// planes, grid output compacted) against a direct double-precision loop: kernels 1x3 to 7x7,
-// dilation, asymmetric pads (and none), groups, depth past one KC block (k > 256), grid wider
-// than one NC panel (n > 4096), a single output column, bias or none, fused activations, on a
-// 1- and a 2-thread pool, with the kernel dispatch on both paths.
+// Conv2d through the implicit GEMM (conv2d_implicit.cc: B packed straight from padded stride-
+// phase planes, grid output compacted) and, past 121 taps, im2col, against a direct double-
+// precision loop: kernels 1x1 to 7x7, strides 1 to 3, dilation, asymmetric pads (and none),
+// groups, depth past one KC block (k > 256), grid wider than one NC panel (n > 4096), a single
+// output column, bias or none, fused activations, on a 1- and a 2-thread pool, with the kernel
+// dispatch on both paths.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,6 +20,7 @@ struct Case {
   int64_t n, c, h, w, m, kh, kw, dh, dw, pt, pl, pb, pr, groups;
   Activation act;
   bool bias;
+  int64_t sh = 1, sw = 1;
 };
 
 void Check(const Case& k, ThreadPool& pool, std::mt19937& rng) {
@@ -26,8 +28,11 @@ void Check(const Case& k, ThreadPool& pool, std::mt19937& rng) {
                << "n" << k.n << " c" << k.c << " " << k.h << "x" << k.w << " m" << k.m << " k"
                << k.kh << "x" << k.kw << " d" << k.dh << "," << k.dw << " pads " << k.pt << ","
                << k.pl << "," << k.pb << "," << k.pr << " g" << k.groups << " act "
-               << static_cast<int>(k.act) << " threads " << pool.num_threads());
+               << static_cast<int>(k.act) << " s" << k.sh << "," << k.sw << " threads "
+               << pool.num_threads());
   Conv2dParams p;
+  p.stride_h = k.sh;
+  p.stride_w = k.sw;
   p.dilation_h = k.dh;
   p.dilation_w = k.dw;
   p.pad_top = k.pt;
@@ -60,10 +65,10 @@ void Check(const Case& k, ThreadPool& pool, std::mt19937& rng) {
           double acc = k.bias ? bp[m] : 0;
           for (int64_t c = 0; c < cg; ++c) {
             for (int64_t i = 0; i < k.kh; ++i) {
-              const int64_t iy = oy - k.pt + i * k.dh;
+              const int64_t iy = oy * k.sh - k.pt + i * k.dh;
               if (iy < 0 || iy >= k.h) continue;
               for (int64_t j = 0; j < k.kw; ++j) {
-                const int64_t ix = ox - k.pl + j * k.dw;
+                const int64_t ix = ox * k.sw - k.pl + j * k.dw;
                 if (ix < 0 || ix >= k.w) continue;
                 acc += static_cast<double>(xp[((n * k.c + grp * cg + c) * k.h + iy) * k.w + ix]) *
                        wp[((m * cg + c) * k.kh + i) * k.kw + j];
@@ -99,6 +104,16 @@ TEST_P(ConvImplicitTest, MatchesDirectLoop) {
       {1, 3, 6, 5, 4, 3, 3, 1, 1, 0, 0, 0, 0, 1, Activation::kNone, true},      // no pads
       {1, 2, 3, 1, 3, 3, 1, 1, 1, 0, 0, 0, 0, 1, Activation::kNone, true},      // one column
       {1, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 4, Activation::kClip, false},  // 4 groups
+      // Strided: stem-like 7x7 s2, 3x3 s2 with and without pads, odd sizes, s3, dilation.
+      {1, 3, 31, 30, 16, 7, 7, 1, 1, 3, 3, 3, 3, 1, Activation::kRelu, true, 2, 2},
+      {1, 3, 33, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kClip, true, 2, 2},
+      {1, 12, 15, 14, 20, 3, 3, 1, 1, 0, 0, 1, 1, 1, Activation::kNone, true, 2, 2},
+      {2, 4, 17, 19, 6, 5, 3, 2, 2, 2, 1, 0, 2, 2, Activation::kSilu, false, 3, 2},
+      {1, 5, 9, 23, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, Activation::kNone, true, 2, 3},  // 1x1 s2
+      {1, 40, 16, 16, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kRelu, true, 2, 1},
+      // More than 121 taps: the im2col path.
+      {1, 3, 16, 15, 5, 12, 11, 1, 1, 5, 5, 6, 5, 1, Activation::kRelu, true},
+      {1, 2, 20, 22, 3, 11, 12, 1, 1, 2, 3, 2, 4, 1, Activation::kNone, false, 2, 3},
   };
   for (const Case& c : cases) {
     Check(c, pool1, rng);
