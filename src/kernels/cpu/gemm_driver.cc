@@ -287,14 +287,20 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     return;
   }
   const int64_t mt = (g.m + ks.mr - 1) / ks.mr, nt = (g.n + ks.nr - 1) / ks.nr;
-  // Grid tm x tn of tasks minimising the largest part (in tiles); ties split the columns.
+  // Grid tm x tn of tasks minimising the largest part; ties split the columns. A part costs its
+  // tiles' multiply-adds plus its packing: every task packs the whole depth of its rows of A
+  // and its columns of B, so splitting the columns of a short, wide-k problem (a 7x7 conv
+  // layer: m = 512, n = 49) would have each task pack all of A. One packed float is weighted
+  // as kPackCost multiply-adds (a copy, often a transposing one, against a 16-lane FMA).
+  constexpr int64_t kPackCost = 16;
   int tm = 1, tn = tasks;
   int64_t best = -1;
   for (int cand_tn = tasks; cand_tn >= 1; --cand_tn) {
     if (tasks % cand_tn != 0) continue;
     const int cand_tm = tasks / cand_tn;
     if (cand_tn > nt || cand_tm > mt) continue;
-    const int64_t part = ((mt + cand_tm - 1) / cand_tm) * ((nt + cand_tn - 1) / cand_tn);
+    const int64_t rows = (mt + cand_tm - 1) / cand_tm, cols = (nt + cand_tn - 1) / cand_tn;
+    const int64_t part = rows * cols * ks.mr * ks.nr + kPackCost * (rows * ks.mr + cols * ks.nr);
     if (best < 0 || part < best) {
       best = part;
       tm = cand_tm;
