@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/gemm_kernels.h"
 #include "kernels/cpu/kernel_dispatch.h"
+#include "kernels/cpu/pack_internal.h"
 #include "kernels/cpu/prepacked_gemm.h"
 #include "kernels/cpu/vector_math.h"
 
@@ -70,7 +71,7 @@ void Product(const KernelSet& ks, int64_t rows, int64_t n, int64_t depth, const 
   TileEpilogue ep;
   for (int64_t pc = 0; pc < depth; pc += ks.kc) {
     const int64_t kc = std::min<int64_t>(ks.kc, depth - pc);
-    ks.pack_a(a + pc * a_cs, a_rs, a_cs, rows, kc, alpha, abuf);
+    PackA(ks, a + pc * a_cs, a_rs, a_cs, rows, kc, alpha, abuf);
     ep.first = pc == 0;
     ep.last = pc + kc >= depth;
     const float* bblock = bpacked + pc * n_pad;

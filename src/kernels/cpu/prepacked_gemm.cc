@@ -9,6 +9,7 @@
 #include "kernels/cpu/gemm_internal.h"
 #include "kernels/cpu/gemm_kernels.h"
 #include "kernels/cpu/kernel_dispatch.h"
+#include "kernels/cpu/pack_internal.h"
 
 namespace mlos::kernels {
 namespace {
@@ -43,6 +44,18 @@ const KernelSet& MicroKernels() {
   if (!KernelsUseAvx2()) return gemm_internal::PortableKernels();
   if (gemm_internal::UseAvx512()) return gemm_internal::Avx512Kernels();
   return gemm_internal::Avx2Kernels();
+}
+
+void PackA(const KernelSet& ks, const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc,
+           float alpha, float* out) {
+  if (ks.mr == 12 && cs == 1 && KernelsUseAvx2()) {
+    int64_t i0 = 0;
+    for (; i0 + 12 <= mc; i0 += 12)
+      internal::PackA12RowMajorAvx2(a + i0 * rs, rs, kc, alpha, out + i0 * kc);
+    if (i0 < mc) ks.pack_a(a + i0 * rs, rs, cs, mc - i0, kc, alpha, out + i0 * kc);
+    return;
+  }
+  ks.pack_a(a, rs, cs, mc, kc, alpha, out);
 }
 
 void PackedMatrix::FreeDeleter::operator()(float* p) const { std::free(p); }
@@ -136,8 +149,8 @@ void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& 
       const float* bblock = packed + pc * b.n_pad_;
       for (int64_t ic = i0; ic < i1; ic += mc_max) {
         const int64_t mc = std::min(mc_max, i1 - ic);
-        ks.pack_a(args.a + ic * args.a_rs + pc * args.a_cs, args.a_rs, args.a_cs, mc, kc, 1.f,
-                  abuf);
+        PackA(ks, args.a + ic * args.a_rs + pc * args.a_cs, args.a_rs, args.a_cs, mc, kc, 1.f,
+              abuf);
         for (int64_t jr = j0; jr < j1; jr += ks.nr) {
           const int nr = static_cast<int>(std::min<int64_t>(ks.nr, j1 - jr));
           ep.bias = args.bias != nullptr ? args.bias + jr : nullptr;
