@@ -219,25 +219,34 @@ bool DwPlanes(const DepthwiseGeom& g, const float* x, const float* w, const floa
     const float* wc = w + ch * g.kh * g.kw;
     const float bv = bias != nullptr ? bias[ch] : 0.f;
     float* yp = y + pi * plane_out;
-    // Two rows per block: up to 8 independent accumulators, enough to cover the FMA latency
-    // (a single row of 4 vectors would leave the FMA units half idle).
-    const bool pair = true;
+    // Rows per block so that about 8 independent accumulators are in flight (enough to cover
+    // the FMA latency): 2 rows of up to 4 vectors, 4 rows of narrow planes, 8 rows of planes
+    // one vector wide (7x7, 14x14: a single chain per row would stall on every FMA).
+    const int64_t vecs = (g.ow + V::kLanes - 1) / V::kLanes;
+    const int64_t block = vecs >= 4 ? 2 : vecs >= 2 ? 4 : 8;
     int64_t oy = 0;
     int64_t done = 0;  // rows finished, for the out-of-register activation
-    for (; pair && oy + 2 <= g.oh; oy += 2) {
-      DwRows<V, 2>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+    while (oy < g.oh) {
+      const int64_t left = g.oh - oy;
+      int64_t r = 1;
+      if (block >= 8 && left >= 8) {
+        DwRows<V, 8>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+        r = 8;
+      } else if (block >= 4 && left >= 4) {
+        DwRows<V, 4>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+        r = 4;
+      } else if (left >= 2) {
+        DwRows<V, 2>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+        r = 2;
+      } else {
+        DwRows<V, 1>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+      }
+      oy += r;
       // Whole blocks of >= 2K floats at a time: the rows are in L1 and the vector body's
       // scalar tail is paid once per block rather than per row.
-      if (mode == RegAct::kOther && (oy + 2 - done) * g.ow >= 2048) {
-        ApplyActivation(g.act, yp + done * g.ow, (oy + 2 - done) * g.ow);
-        done = oy + 2;
-      }
-    }
-    for (; oy < g.oh; ++oy) {
-      DwRows<V, 1>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
-      if (mode == RegAct::kOther && (oy + 1 - done) * g.ow >= 2048) {
-        ApplyActivation(g.act, yp + done * g.ow, (oy + 1 - done) * g.ow);
-        done = oy + 1;
+      if (mode == RegAct::kOther && (oy - done) * g.ow >= 2048) {
+        ApplyActivation(g.act, yp + done * g.ow, (oy - done) * g.ow);
+        done = oy;
       }
     }
     if (mode == RegAct::kOther && done < g.oh) {
