@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "graph/ops/conv_op.h"
 #include "graph/ops/fused_activation.h"
 #include "graph/ops/op_util.h"
 #include "kernels/cpu/gemm.h"
@@ -311,6 +312,8 @@ Status StoreFrom(const Tensor& f32, Tensor& dst) {
   });
 }
 
+}  // namespace
+
 Status ConvCompute(OpContext& ctx) {
   MLOS_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequireTensor(0));
   MLOS_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequireTensor(1));
@@ -370,6 +373,8 @@ Status ConvCompute(OpContext& ctx) {
   MLOS_RETURN_IF_ERROR(ConvF32(ctx, xf, wf, b ? &bf : nullptr, yf, g, groups, act));
   return StoreFrom(yf, y);
 }
+
+namespace {
 
 Status ConvTransposeCompute(OpContext& ctx) {
   MLOS_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequireTensor(0));
@@ -433,7 +438,7 @@ Status ConvTransposeCompute(OpContext& ctx) {
 }  // namespace mlos::graph::ops
 
 MLOS_REGISTER_OPS(conv) {
-  using namespace mlos::graph::ops;  // NOLINT
-  r.Add("Conv", ConvCompute);
+  using namespace mlos::graph::ops;     // NOLINT
+  r.AddKernel("Conv", MakeConvKernel);  // conv_packed.cc; falls back to ConvCompute
   r.Add("ConvTranspose", ConvTransposeCompute);
 }

@@ -1,0 +1,136 @@
+// The Conv kernel object: 1x1 convolutions of small planes with a constant weight (the 7x7
+// layers of MobileNet / EfficientNet, whose weights are several times their activations) run as
+// the transposed product Y^T (HW x M) = X^T (HW x C) W^T with W^T packed for the micro-kernel
+// once, on first use, then Y^T is transposed into NCHW. That saves packing the weight on every
+// call (the larger operand by far) and tiles the short spatial side by 12 rows instead of 32
+// columns. Everything else goes to ConvCompute (conv.cc).
+// Thread-safety: the packed weight is built under std::call_once and immutable afterwards;
+// Compute is safe from concurrent runs.
+#include <algorithm>
+#include <mutex>
+
+#include "graph/ops/conv_op.h"
+#include "graph/ops/fused_activation.h"
+#include "graph/ops/op_util.h"
+#include "kernels/cpu/conv_internal.h"
+#include "kernels/cpu/prepacked_gemm.h"
+
+namespace mlos::graph::ops {
+namespace {
+
+// True when the node is a plain 1x1, stride-1, unpadded, ungrouped 2-D convolution whatever
+// the input size (auto_pad of a 1x1 stride-1 kernel pads nothing).
+bool PointwiseNode(const Node& n) {
+  if (n.GetInt("group", 1) != 1) return false;
+  for (int64_t s : n.GetInts("strides", {1, 1})) {
+    if (s != 1) return false;
+  }
+  for (int64_t p : n.GetInts("pads", {0, 0, 0, 0})) {
+    if (p != 0) return false;
+  }
+  const auto ks = n.GetInts("kernel_shape", {1, 1});
+  return ks.size() == 2 && ks[0] == 1 && ks[1] == 1;
+}
+
+class ConvKernel final : public OpKernel {
+ public:
+  ConvKernel(const Tensor* w, bool pointwise) {
+    if (pointwise && w != nullptr && w->dtype() == DType::kFloat32 && w->rank() == 4 &&
+        w->dim(2) == 1 && w->dim(3) == 1 && w->numel() > 0) {
+      weight_ = *w;
+    }
+  }
+
+  Status Compute(OpContext& ctx) const override {
+    if (weight_.defined()) {
+      bool done = false;
+      MLOS_RETURN_IF_ERROR(Packed(ctx, &done));
+      if (done) return Status::OK();
+    }
+    return ConvCompute(ctx);
+  }
+
+ private:
+  // The packed W^T (C x M), built on first use; nullptr if packing failed.
+  const kernels::PackedMatrix* PackedWeight() const {
+    std::call_once(once_, [&] {
+      auto wc = weight_.Contiguous();
+      if (!wc.ok()) return;
+      const int64_t m = weight_.dim(0), c = weight_.dim(1);
+      // B(p = c, j = m) = W[m][c].
+      auto packed =
+          kernels::PackedMatrix::Pack(static_cast<const float*>(wc->raw_data()), 1, c, c, m);
+      if (packed.ok()) packed_ = *packed;
+    });
+    return packed_.get();
+  }
+
+  // Runs the packed path when it applies (sets *done); otherwise leaves *done false.
+  Status Packed(OpContext& ctx, bool* done) const {
+    MLOS_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequireTensor(0));
+    MLOS_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequireTensor(1));
+    const int64_t m = weight_.dim(0), c = weight_.dim(1);
+    if (x->dtype() != DType::kFloat32 || x->rank() != 4 || x->dim(1) != c ||
+        w->shape() != weight_.shape()) {
+      return Status::OK();
+    }
+    const int64_t n = x->dim(0), hw = x->dim(2) * x->dim(3);
+    // Only where the weight outweighs the activations read and written: there the per-call
+    // packing of W dominates the normal path.
+    if (hw == 0 || m * c < hw * (m + c)) return Status::OK();
+    const Tensor* b = ctx.has_input(2) ? &ctx.input(2) : nullptr;
+    if (b != nullptr && (b->dtype() != DType::kFloat32 || b->numel() != m)) return Status::OK();
+    const kernels::PackedMatrix* wt = PackedWeight();
+    if (wt == nullptr) return Status::OK();
+    MLOS_ASSIGN_OR_RETURN(Tensor xc, x->Contiguous());
+    Tensor bc;
+    if (b != nullptr) {
+      MLOS_ASSIGN_OR_RETURN(bc, b->Contiguous());
+    }
+    MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, DType::kFloat32, {n, m, x->dim(2), x->dim(3)}));
+    float* yt = kernels::internal::ConvScratch(hw * m);
+    if (yt == nullptr) return ctx.Error("no memory for a " + std::to_string(hw * m) + " buffer");
+    const float* xp = static_cast<const float*>(xc.raw_data());
+    float* yp = static_cast<float*>(y.raw_data());
+    for (int64_t i = 0; i < n; ++i) {
+      kernels::PackedGemmArgs a;
+      a.m = hw;
+      a.a = xp + i * c * hw;  // X^T(q, ch) = x[ch][q]
+      a.a_rs = 1;
+      a.a_cs = hw;
+      a.c = yt;
+      a.ldc = m;
+      a.bias = b != nullptr ? static_cast<const float*>(bc.raw_data()) : nullptr;
+      a.activation = FusedActivation(ctx.node());
+      kernels::PackedSgemm(a, *wt, ctx.pool());
+      // Y^T (hw x m) -> Y (m x hw), in 16 x 16 blocks.
+      float* yi = yp + i * m * hw;
+      for (int64_t q0 = 0; q0 < hw; q0 += 16) {
+        const int64_t q1 = std::min(hw, q0 + 16);
+        for (int64_t m0 = 0; m0 < m; m0 += 16) {
+          const int64_t m1 = std::min(m, m0 + 16);
+          for (int64_t mm = m0; mm < m1; ++mm) {
+            for (int64_t q = q0; q < q1; ++q) yi[mm * hw + q] = yt[q * m + mm];
+          }
+        }
+      }
+    }
+    *done = true;
+    return Status::OK();
+  }
+
+  Tensor weight_;  // the constant 1x1 weight (shares the initializer's storage)
+  mutable std::once_flag once_;
+  mutable std::shared_ptr<const kernels::PackedMatrix> packed_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<OpKernel>> MakeConvKernel(const KernelInit& init) {
+  return std::unique_ptr<OpKernel>(
+      new ConvKernel(init.constant_input(1), PointwiseNode(init.node)));
+}
+
+}  // namespace mlos::graph::ops
+
+MLOS_REGISTER_OPS(conv_packed) {}  // Conv is registered by conv.cc with MakeConvKernel
