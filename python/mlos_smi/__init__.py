@@ -60,8 +60,11 @@ ERROR_RUNTIME = -5
 ERROR_BUFFER_TOO_SMALL = -6
 ERROR_VERSION_MISMATCH = -7
 
+# The SMI version of include/mlos/smi_spec.h (tests/unit/training_service/
+# smi_python_version_test.cc keeps them equal). 1.1 added the optional training entries
+# (smi_plugin_training); Python plugins do not implement them, which the spec allows.
 SMI_VERSION_MAJOR = 1
-SMI_VERSION_MINOR = 0
+SMI_VERSION_MINOR = 1
 SMI_VERSION_PATCH = 0
 SMI_VERSION = (SMI_VERSION_MAJOR << 16) | (SMI_VERSION_MINOR << 8) | SMI_VERSION_PATCH
 
