@@ -110,11 +110,16 @@ int Run(int argc, char** argv) {
     host = std::move(h).value();
     // Plugins found at start: the data dir's plugins/, the system folder, the folder beside
     // the executable (build/mlos_core -> build/plugins, where libmlos_torch.so is built;
-    // <prefix>/bin/mlos_core -> <prefix>/lib/mlos/plugins), and --plugins-dir.
+    // <prefix>/bin/mlos_core -> <prefix>/lib/mlos/plugins), and --plugins-dir; with
+    // --no-default-plugins only the last (tests start daemons without libtorch that way).
     std::vector<std::string> dirs;
-    for (std::string dir : {cfg.data_dir + "/plugins", std::string("/usr/local/lib/mlos/plugins"),
-                            ExecutableRelative(argv[0], "plugins"),
-                            ExecutableRelative(argv[0], "../lib/mlos/plugins"), cfg.plugins_dir}) {
+    std::vector<std::string> candidates = {cfg.plugins_dir};
+    if (!cfg.no_default_plugins) {
+      candidates = {cfg.data_dir + "/plugins", std::string("/usr/local/lib/mlos/plugins"),
+                    ExecutableRelative(argv[0], "plugins"),
+                    ExecutableRelative(argv[0], "../lib/mlos/plugins"), cfg.plugins_dir};
+    }
+    for (std::string dir : candidates) {
       if (!dir.empty() && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
         dirs.push_back(std::move(dir));
       }

@@ -24,6 +24,8 @@ struct DaemonConfig {
   std::string data_dir;  // registry database and extracted packages
   std::string models_dir;   // scanned at start for <ns>/<name>/<version>/manifest.yaml
   std::string plugins_dir;  // lib*.so plugins loaded at start (optional)
+  // Only plugins_dir at start: skip the default folders (data dir, system, beside the binary).
+  bool no_default_plugins = false;
   bool no_http = false;
   bool no_grpc = false;
   bool no_ipc = false;

@@ -2,7 +2,9 @@
 
 The build folder comes from $MLOS_BUILD_DIR (set by ctest), else ./build. Every daemon runs with
 --models-dir pointing at a private copy of the repository's models/ so tests never touch the
-repository, and is stopped (SIGTERM, then SIGKILL) when its test ends.
+repository, and is stopped (SIGTERM, then SIGKILL) when its test ends. Daemons start with
+MLOS_NO_DEFAULT_PLUGINS=1 (--no-default-plugins): they do not load build/plugins, so no libtorch
+(~2 s per start); test_training.py's daemons name --plugins-dir and get the torch plugin.
 """
 import os
 import shutil
@@ -38,7 +40,9 @@ class Daemon:
                 shutil.copytree(os.path.join(REPO, "models", "mlos"), models_dir / "mlos")
         self.models_dir = str(models_dir)
         self.extra_args = list(extra_args)
-        self.env = dict(os.environ, **(env or {}))
+        # MLOS_NO_DEFAULT_PLUGINS=0 in the caller's environment gives every daemon the default
+        # plugin folders again.
+        self.env = {"MLOS_NO_DEFAULT_PLUGINS": "1", **os.environ, **(env or {})}
         self.log_path = str(tmp_path / f"daemon-{time.monotonic_ns()}.log")
         self.proc = None
         self.port = None
