@@ -45,6 +45,7 @@ const ConfigField kConfigFields[] = {
     {"threads", &TrainingConfig::threads},
     {"seed", &TrainingConfig::seed},
     {"checkpoint_interval", &TrainingConfig::checkpoint_interval},
+    {"checkpoint_seconds", &TrainingConfig::checkpoint_seconds},
     {"checkpoint_dir", &TrainingConfig::checkpoint_dir},
     {"output_path", &TrainingConfig::output_path},
     {"dataset_format", &TrainingConfig::dataset_format},
@@ -302,17 +303,19 @@ const char* TrainingStateName(SessionState state) {
       return "completed";
     case SessionState::kFailed:
       return "failed";
+    case SessionState::kStarting:
+      return "starting";
   }
   return "unknown";
 }
 
 Result<SessionState> ParseTrainingState(std::string_view name) {
-  for (SessionState s : {SessionState::kRunning, SessionState::kPaused, SessionState::kStopped,
-                         SessionState::kCompleted, SessionState::kFailed}) {
+  for (SessionState s : {SessionState::kStarting, SessionState::kRunning, SessionState::kPaused,
+                         SessionState::kStopped, SessionState::kCompleted, SessionState::kFailed}) {
     if (name == TrainingStateName(s)) return s;
   }
   return InvalidArgument("'state' '", name,
-                         "' is not running, paused, stopped, completed or failed");
+                         "' is not starting, running, paused, stopped, completed or failed");
 }
 
 Status ValidateTrainingConfig(const TrainingConfig& c) {
@@ -360,6 +363,9 @@ Status ValidateTrainingConfig(const TrainingConfig& c) {
   if (c.warmup_steps < 0) return InvalidArgument("config 'warmup_steps' must be >= 0");
   if (c.checkpoint_interval < 0) {
     return InvalidArgument("config 'checkpoint_interval' must be >= 0");
+  }
+  if (!(c.checkpoint_seconds >= 0 && c.checkpoint_seconds <= 1e7)) {
+    return InvalidArgument("config 'checkpoint_seconds' must be in [0, 1e7]");
   }
   if (c.eval_interval < 0) return InvalidArgument("config 'eval_interval' must be >= 0");
   if (c.label_column < -1) return InvalidArgument("config 'label_column' must be >= -1");

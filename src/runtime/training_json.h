@@ -23,7 +23,8 @@ std::string TrainingConfigToJson(const training::TrainingConfig& config);
 // The checks ParseTrainingConfig applies, for configs built in code.
 Status ValidateTrainingConfig(const training::TrainingConfig& config);
 
-// TrainingStatus <-> JSON (state as its name: running, paused, stopped, completed, failed).
+// TrainingStatus <-> JSON (state as its name: starting, running, paused, stopped, completed,
+// failed).
 std::string TrainingStatusToJson(const training::TrainingStatus& status);
 Result<training::TrainingStatus> ParseTrainingStatus(std::string_view json);
 

@@ -140,7 +140,7 @@ class PluginTrainingService final : public TrainingService {
     }
     const std::string ps = *started;
     s.status.id = s.id;
-    s.status.state = SessionState::kRunning;
+    s.status.state = SessionState::kStarting;  // the plugin loads the model and data now
     std::unique_lock<std::mutex> lock(mu_);
     Record& r = records_[s.id];
     r.stored = std::move(s);
@@ -149,7 +149,7 @@ class PluginTrainingService final : public TrainingService {
     LogInfo("training session started", {{"id", r.stored.id}, {"model", r.stored.model_path}});
     const std::string id = r.stored.id;
     lock.unlock();
-    Refresh(id);  // so the first Get already shows total_steps, sample counts and so on
+    Refresh(id);  // the plugin's view (starting, or already further)
     return id;
   }
 
@@ -258,7 +258,8 @@ class PluginTrainingService final : public TrainingService {
     Record* r = &it->second;
     const SessionState state = r->stored.status.state;
     if (Terminal(state) || r->finalized) {
-      if (op == SMI_TRAIN_STOP && state == SessionState::kStopped) return Status::OK();
+      // Every operation on an ended session (stop included, whichever way it ended) is
+      // FailedPrecondition naming the state: HTTP 409, False from KernelAPI and Python.
       return FailedPrecondition("training session '", id, "' is ", TrainingStateName(state),
                                 " and cannot be ", verb);
     }
@@ -280,7 +281,7 @@ class PluginTrainingService final : public TrainingService {
         r = &it->second;
         if (!ps.ok()) return ps.status();
         r->plugin_session = *ps;
-        r->stored.status.state = SessionState::kRunning;
+        r->stored.status.state = SessionState::kStarting;
         r->stored.status.error.clear();
       }
       return PersistLocked();
@@ -294,9 +295,6 @@ class PluginTrainingService final : public TrainingService {
       std::lock_guard<std::mutex> l(mu_);
       auto again = records_.find(id);
       if (again != records_.end() && Terminal(again->second.stored.status.state)) {
-        if (op == SMI_TRAIN_STOP && again->second.stored.status.state == SessionState::kStopped) {
-          return Status::OK();
-        }
         return FailedPrecondition("training session '", id, "' is ",
                                   TrainingStateName(again->second.stored.status.state),
                                   " and cannot be ", verb);
@@ -504,7 +502,11 @@ class PluginTrainingService final : public TrainingService {
                       !r.stored.request.register_as.empty() && r.stored.registered_model.empty());
     }
     for (auto& [id, r] : records_) {
-      if (r.stored.status.state != SessionState::kRunning) continue;
+      // Running, or still loading when the daemon went down: continue it.
+      if (r.stored.status.state != SessionState::kRunning &&
+          r.stored.status.state != SessionState::kStarting) {
+        continue;
+      }
       if (!trainer_) {
         r.stored.status.error =
             "no training plugin loaded (libmlos_torch.so); the session continues when the "
@@ -514,6 +516,7 @@ class PluginTrainingService final : public TrainingService {
       Result<std::string> ps = StartInPlugin(r.stored, /*resume=*/true);
       if (ps.ok()) {
         r.plugin_session = *ps;
+        r.stored.status.state = SessionState::kStarting;
         r.stored.status.error.clear();
         LogInfo("training session resumed after restart", {{"id", id}});
       } else {

@@ -28,6 +28,13 @@ Result<std::string> ReadFile(const std::string& path) {
   return bytes;
 }
 
+bool OneOfFormats(const std::string& f) {
+  for (const char* k : {"", "auto", "csv", "npy", "npz", "text", "folder"}) {
+    if (f == k) return true;
+  }
+  return false;
+}
+
 std::string Extension(const std::string& path) {
   std::string e = fs::path(path).extension().string();
   std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -378,6 +385,34 @@ Result<std::vector<std::pair<std::string, NpyArray>>> ParseNpz(const std::string
   }
   if (out.empty()) return InvalidArgument(what, ": no .npy members found");
   return out;
+}
+
+Status CheckDataset(const std::string& path, const std::string& format) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return NotFound("dataset ", path, " does not exist");
+  if (!OneOfFormats(format)) {
+    return InvalidArgument("dataset_format '", format, "' is not csv, npy, npz, text or folder");
+  }
+  if (fs::is_directory(path, ec)) {
+    fs::directory_iterator it(path, ec);
+    if (ec) return NotFound("dataset folder ", path, " cannot be read: ", ec.message());
+    return Status::OK();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("dataset file ", path, " cannot be opened");
+  char head[6] = {};
+  in.read(head, sizeof(head));
+  const auto got = static_cast<size_t>(in.gcount());
+  const std::string ext = Extension(path);
+  const std::string f =
+      format.empty() || format == "auto" ? ext.substr(ext.empty() ? 0 : 1) : format;
+  if (f == "npy" && (got < 6 || std::memcmp(head, "\x93NUMPY", 6) != 0)) {
+    return InvalidArgument("dataset ", path, " is not an .npy file (no \\x93NUMPY magic)");
+  }
+  if (f == "npz" && (got < 4 || std::memcmp(head, "PK\x03\x04", 4) != 0)) {
+    return InvalidArgument("dataset ", path, " is not an .npz (zip) file");
+  }
+  return Status::OK();
 }
 
 Result<Dataset> LoadDataset(const std::string& path, const std::string& format,

@@ -44,6 +44,12 @@ struct Dataset {
 Result<Dataset> LoadDataset(const std::string& path, const std::string& format,
                             int64_t label_column, int64_t context_length);
 
+// The checks LoadDataset makes before it reads the data: the path exists and can be opened (a
+// folder: listed), the format (given or detected) is known, and a .npy / .npz file starts with
+// its magic bytes. Reads a few bytes only, so a session's start can answer at once (NotFound or
+// InvalidArgument naming the path) and leave the loading to the session's thread.
+Status CheckDataset(const std::string& path, const std::string& format);
+
 Result<NpyArray> ParseNpy(const std::string& bytes, const std::string& what);
 // Members of an .npz archive (stored, not deflated), by name without the .npy suffix.
 Result<std::vector<std::pair<std::string, NpyArray>>> ParseNpz(const std::string& bytes,

@@ -15,6 +15,8 @@ const char* SessionStateName(SessionState s) {
       return "completed";
     case SessionState::kFailed:
       return "failed";
+    case SessionState::kStarting:
+      return "starting";
   }
   return "unknown";
 }

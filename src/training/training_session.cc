@@ -9,7 +9,10 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -58,7 +61,46 @@ Status CheckConfig(const TrainingConfig& c) {
   }
   if (c.threads < 1 || c.threads > 256) return InvalidArgument("threads must be in [1, 256]");
   if (c.checkpoint_interval < 0) return InvalidArgument("checkpoint_interval must be >= 0");
+  if (!(c.checkpoint_seconds >= 0)) return InvalidArgument("checkpoint_seconds must be >= 0");
   return Status::OK();
+}
+
+// The model file must exist and be a zip archive (what torch::jit::save writes): a few bytes
+// read, so a wrong file is refused at start instead of failing later on the session's thread.
+Status CheckModelFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return NotFound("model ", path, " does not exist or is not a file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("model ", path, " cannot be opened");
+  char head[4] = {};
+  in.read(head, sizeof(head));
+  if (in.gcount() != 4 || std::memcmp(head, "PK\x03\x04", 4) != 0) {
+    return InvalidArgument("model ", path,
+                           " is not a TorchScript file (not a zip archive as torch.jit.save "
+                           "writes)");
+  }
+  return Status::OK();
+}
+
+// An exception's message without libtorch's C++ backtrace ("Exception raised from ...") and,
+// for errors raised inside TorchScript code, with only the final error of the script's
+// traceback: what a client needs to read in a status, not a stack dump.
+std::string ErrorText(const std::exception& e) {
+  const auto* c10e = dynamic_cast<const c10::Error*>(&e);
+  std::string m = c10e != nullptr ? c10e->what_without_backtrace() : e.what();
+  if (size_t at = m.find("\nException raised from"); at != std::string::npos) m.resize(at);
+  if (m.find("Traceback of TorchScript") != std::string::npos) {
+    // The script's own error is the last "<Type>Error: ..." paragraph.
+    size_t at = m.rfind("Error: ");
+    if (at != std::string::npos) {
+      size_t line = m.rfind('\n', at);
+      m = m.substr(line == std::string::npos ? 0 : line + 1);
+    }
+  }
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return m;
 }
 
 class TorchSession final : public TrainingSession {
@@ -72,14 +114,24 @@ class TorchSession final : public TrainingSession {
     if (thread_.joinable()) thread_.join();
   }
 
-  Status Init(const std::string& model_path, const std::string& dataset_path, bool resume) {
+  // The cheap checks, on the caller's thread (TrainingSession::Start).
+  Status Precheck(const std::string& model_path, const std::string& dataset_path) {
     MLOS_RETURN_IF_ERROR(CheckConfig(config_));
+    MLOS_RETURN_IF_ERROR(CheckModelFile(model_path));
+    return CheckDataset(dataset_path, config_.dataset_format);
+  }
+
+  // The loading, on the session's thread, while the state is kStarting. step_mu_ is held
+  // throughout, so FlatParameters waits for the parameters to exist.
+  Status Init(const std::string& model_path, const std::string& dataset_path, bool resume) {
+    std::lock_guard<std::mutex> step_lock(step_mu_);
     MLOS_ASSIGN_OR_RETURN(data_, LoadDataset(dataset_path, config_.dataset_format,
                                              config_.label_column, config_.context_length));
+    if (StopRequested()) return Status::OK();
     try {
       module_ = torch::jit::load(model_path, torch::kCPU);
     } catch (const std::exception& e) {
-      return InvalidArgument("cannot load TorchScript model ", model_path, ": ", e.what());
+      return InvalidArgument("cannot load TorchScript model ", model_path, ": ", ErrorText(e));
     }
     module_.train();
     for (const auto& p : module_.named_parameters()) {
@@ -100,37 +152,60 @@ class TorchSession final : public TrainingSession {
     steps_per_epoch_ =
         (static_cast<int64_t>(train_.size()) + config_.batch_size - 1) / config_.batch_size;
     total_steps_ = config_.max_steps > 0 ? config_.max_steps : config_.epochs * steps_per_epoch_;
-    status_.total_steps = total_steps_;
-    status_.train_samples = static_cast<int64_t>(train_.size());
-    status_.val_samples = static_cast<int64_t>(val_.size());
+    std::vector<CheckpointInfo> checkpoints;
     if (!config_.checkpoint_dir.empty()) {
       MLOS_RETURN_IF_ERROR(EnsureDirectory(config_.checkpoint_dir));
-      status_.checkpoints = ListCheckpoints(config_.checkpoint_dir);
-      if (resume && !status_.checkpoints.empty()) {
-        MLOS_RETURN_IF_ERROR(LoadCheckpoint(status_.checkpoints.back().path));
-      }
+      checkpoints = ListCheckpoints(config_.checkpoint_dir);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.total_steps = total_steps_;
+      status_.train_samples = static_cast<int64_t>(train_.size());
+      status_.val_samples = static_cast<int64_t>(val_.size());
+      status_.checkpoints = checkpoints;
+    }
+    if (resume && !checkpoints.empty()) {
+      MLOS_RETURN_IF_ERROR(LoadCheckpoint(checkpoints.back().path));
     }
     return Status::OK();
   }
 
-  void Launch() {
-    thread_ = std::thread([this] { Run(); });
+  void Launch(std::string model_path, std::string dataset_path, bool resume) {
+    status_.state = SessionState::kStarting;
+    if (resume && !config_.checkpoint_dir.empty()) {
+      // A listing, cheap: while starting, the status already says where the session goes on
+      // from (the thread loads that checkpoint, or fails the session if it cannot).
+      status_.checkpoints = ListCheckpoints(config_.checkpoint_dir);
+      if (!status_.checkpoints.empty()) status_.step = status_.checkpoints.back().step;
+    }
+    thread_ = std::thread(
+        [this, model_path = std::move(model_path), dataset_path = std::move(dataset_path), resume] {
+          Status s;
+          try {
+            s = Init(model_path, dataset_path, resume);
+          } catch (const std::exception& e) {
+            s = InvalidArgument("training session setup: ", ErrorText(e));
+          }
+          if (!s.ok()) return Finish(SessionState::kFailed, s.message());
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (!stop_requested_) status_.state = SessionState::kRunning;
+          }
+          if (StopRequested()) return Finish(SessionState::kStopped, "");  // nothing trained yet
+          Run();
+        });
   }
 
   Status Pause() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (status_.state != SessionState::kRunning && status_.state != SessionState::kPaused) {
-      return FailedPrecondition("session ", status_.id, " is ", SessionStateName(status_.state));
-    }
+    MLOS_RETURN_IF_ERROR(CheckLiveLocked());
     pause_requested_ = true;
     return Status::OK();
   }
 
   Status Resume() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (status_.state != SessionState::kRunning && status_.state != SessionState::kPaused) {
-      return FailedPrecondition("session ", status_.id, " is ", SessionStateName(status_.state));
-    }
+    MLOS_RETURN_IF_ERROR(CheckLiveLocked());
     pause_requested_ = false;
     cv_.notify_all();
     return Status::OK();
@@ -138,6 +213,7 @@ class TorchSession final : public TrainingSession {
 
   Status Stop() override {
     std::lock_guard<std::mutex> lock(mu_);
+    MLOS_RETURN_IF_ERROR(CheckLiveLocked());
     stop_requested_ = true;
     cv_.notify_all();
     return Status::OK();
@@ -165,6 +241,19 @@ class TorchSession final : public TrainingSession {
   }
 
  private:
+  // Pause, resume and stop apply to a session that has not ended (starting, running, paused).
+  Status CheckLiveLocked() const {
+    if (done_) {
+      return FailedPrecondition("session ", status_.id, " is ", SessionStateName(status_.state));
+    }
+    return Status::OK();
+  }
+
+  bool StopRequested() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_requested_;
+  }
+
   void MakeOptimizer() {
     const double lr = config_.learning_rate;
     if (config_.optimizer == "sgd") {
@@ -269,6 +358,14 @@ class TorchSession final : public TrainingSession {
 
   Status SaveCheckpoint() {
     if (config_.checkpoint_dir.empty()) return Status::OK();
+    {
+      // The newest checkpoint is of this very step (a stop right after a resume, or the time
+      // and step rules met at once): it holds this state already.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!status_.checkpoints.empty() && status_.checkpoints.back().step == step_) {
+        return Status::OK();
+      }
+    }
     std::ostringstream bytes;
     try {
       torch::serialize::OutputArchive ar;
@@ -282,7 +379,7 @@ class TorchSession final : public TrainingSession {
       ar.write("rng", at::detail::getDefaultCPUGenerator().get_state());
       ar.save_to(bytes);
     } catch (const std::exception& e) {
-      return Internal("checkpoint at step ", step_, ": ", e.what());
+      return Internal("checkpoint at step ", step_, ": ", ErrorText(e));
     }
     const std::string path = CheckpointPath(config_.checkpoint_dir, step_);
     MLOS_RETURN_IF_ERROR(WriteFileAtomic(path, bytes.str()));
@@ -322,7 +419,7 @@ class TorchSession final : public TrainingSession {
         gen.set_state(rng);
       }
     } catch (const std::exception& e) {
-      return DataLoss("cannot read checkpoint ", path, ": ", e.what());
+      return DataLoss("cannot read checkpoint ", path, ": ", ErrorText(e));
     }
     if (step_ < 0 || step_ > total_steps_) return DataLoss("checkpoint ", path, ": bad step");
     std::lock_guard<std::mutex> lock(mu_);
@@ -337,7 +434,7 @@ class TorchSession final : public TrainingSession {
     try {
       module_.save(tmp);
     } catch (const std::exception& e) {
-      return Internal("cannot save model to ", tmp, ": ", e.what());
+      return Internal("cannot save model to ", tmp, ": ", ErrorText(e));
     }
     MLOS_RETURN_IF_ERROR(CommitFileAtomic(tmp, config_.output_path));
     std::lock_guard<std::mutex> lock(mu_);
@@ -372,7 +469,7 @@ class TorchSession final : public TrainingSession {
     try {
       RunLoop();
     } catch (const std::exception& e) {
-      Finish(SessionState::kFailed, StrCat("training step ", step_, ": ", e.what()));
+      Finish(SessionState::kFailed, StrCat("training step ", step_, ": ", ErrorText(e)));
     }
   }
 
@@ -387,6 +484,9 @@ class TorchSession final : public TrainingSession {
     double recent_sum = 0;
     int64_t order_epoch = -1;
     std::vector<int64_t> order;
+    // Time-based checkpoints (config.checkpoint_seconds), in training time: pauses excluded.
+    double last_ckpt_s = 0;  // training time at the last checkpoint (or the start)
+    double ckpt_cost_s = 0;  // how long the last one took to write
     while (step_ < total_steps_) {
       if (!Gate(&active_s, &since)) {
         Status s = SaveCheckpoint();
@@ -442,10 +542,22 @@ class TorchSession final : public TrainingSession {
                       status_.samples_per_second
                 : -1;
       }
-      if (config_.checkpoint_interval > 0 && step_ % config_.checkpoint_interval == 0 &&
-          step_ < total_steps_) {
+      bool checkpoint_now = config_.checkpoint_interval > 0 &&
+                            step_ % config_.checkpoint_interval == 0 && step_ < total_steps_;
+      double trained_s = 0;
+      if (config_.checkpoint_seconds > 0 && step_ < total_steps_) {
+        trained_s = active_s + std::chrono::duration<double>(Clock::now() - since).count();
+        // At most every checkpoint_seconds, and never more often than 50x a checkpoint's own
+        // write time, so their cost stays under ~2% of training time for any model size.
+        const double every = std::max(config_.checkpoint_seconds, 50.0 * ckpt_cost_s);
+        if (trained_s - last_ckpt_s >= every) checkpoint_now = true;
+      }
+      if (checkpoint_now) {
+        const Clock::time_point t0 = Clock::now();
         Status s = SaveCheckpoint();
         if (!s.ok()) return Finish(SessionState::kFailed, s.message());
+        ckpt_cost_s = std::chrono::duration<double>(Clock::now() - t0).count();
+        last_ckpt_s = active_s + std::chrono::duration<double>(Clock::now() - since).count();
       }
     }
     Status s = SaveCheckpoint();
@@ -482,14 +594,8 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::Start(const std::strin
                                                                 const TrainingConfig& config,
                                                                 bool resume) {
   auto s = std::make_unique<TorchSession>(id, config);
-  Status st;
-  try {
-    st = s->Init(model_path, dataset_path, resume);
-  } catch (const std::exception& e) {
-    st = InvalidArgument("training session setup: ", e.what());
-  }
-  if (!st.ok()) return st;
-  s->Launch();
+  MLOS_RETURN_IF_ERROR(s->Precheck(model_path, dataset_path));
+  s->Launch(model_path, dataset_path, resume);
   return std::unique_ptr<TrainingSession>(std::move(s));
 }
 

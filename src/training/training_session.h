@@ -20,14 +20,19 @@ namespace mlos::training {
 class TrainingSession {
  public:
   virtual ~TrainingSession() = default;
-  // Loads the model and data and starts the thread. With config.checkpoint_dir holding
-  // checkpoints and `resume` set, continues from the newest one.
+  // Checks what is cheap to check (the config; the model file exists and is a zip archive, as
+  // TorchScript files are; the dataset exists, is readable and its format is known) and starts
+  // the thread, which loads the model and data (state kStarting meanwhile; a load failure turns
+  // the session kFailed with the reason) and then trains. So Start never waits for libtorch or
+  // for a large dataset. With config.checkpoint_dir holding checkpoints and `resume` set, the
+  // session continues from the newest one.
   static Result<std::unique_ptr<TrainingSession>> Start(const std::string& id,
                                                         const std::string& model_path,
                                                         const std::string& dataset_path,
                                                         const TrainingConfig& config, bool resume);
   virtual Status Pause() = 0;
   virtual Status Resume() = 0;
+  // A stop of a session that already ended is FailedPrecondition naming its state.
   virtual Status Stop() = 0;
   virtual TrainingStatus GetStatus() const = 0;
   // Blocks until the session completed, stopped or failed, or `timeout_s` passed (false).

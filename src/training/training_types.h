@@ -25,9 +25,14 @@ struct TrainingConfig {
   double validation_split = 0.1;       // fraction held out (deterministic from the seed)
   int threads = 1;
   uint64_t seed = 0;
-  int64_t checkpoint_interval = 0;  // steps between checkpoints; 0: only at the end
-  std::string checkpoint_dir;       // empty: no checkpoints
-  std::string output_path;          // where the trained TorchScript model is saved; may be empty
+  int64_t checkpoint_interval = 0;  // steps between checkpoints; 0: none by step count
+  // Seconds of training (pauses excluded) after which a checkpoint is written, besides
+  // checkpoint_interval; 0: none by time. The default bounds what a crash of the daemon can
+  // lose to about 30 s of training; the interval stretches to 50x the last checkpoint's
+  // write time when that is longer, so checkpoints never cost more than ~2% of throughput.
+  double checkpoint_seconds = 30.0;
+  std::string checkpoint_dir;  // empty: no checkpoints
+  std::string output_path;     // where the trained TorchScript model is saved; may be empty
   // Datasets.
   std::string dataset_format = "auto";  // auto | csv | npy | npz | text | folder
   int64_t label_column = -1;            // csv: which column is the label (-1: the last)
@@ -35,7 +40,9 @@ struct TrainingConfig {
   int64_t eval_interval = 0;            // steps between validations; 0: at each epoch end
 };
 
-enum class SessionState { kRunning, kPaused, kStopped, kCompleted, kFailed };
+// kStarting: accepted, the model and data are being loaded on the session's thread (it becomes
+// running, paused when a pause came meanwhile, stopped, or failed when loading failed).
+enum class SessionState { kRunning, kPaused, kStopped, kCompleted, kFailed, kStarting };
 const char* SessionStateName(SessionState s);
 
 struct CheckpointInfo {

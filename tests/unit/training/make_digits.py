@@ -1,6 +1,7 @@
 """Writes the training tests' fixtures into argv[1]: scikit-learn's digits (features scaled to
 [0, 1], label last) as digits.csv, as x.npy + y.npy in digits_npy/, as digits.npz, and an
-untrained TorchScript MLP (64-32-10) as mlp.pt. Run with Debian's /usr/bin/python3."""
+untrained TorchScript MLP (64-32-10) as mlp.pt, and big_digits.csv (below). Run with Debian's
+/usr/bin/python3."""
 import os
 import sys
 
@@ -31,3 +32,13 @@ ys = 2 * xs[:, 0] - xs[:, 1] + 0.5
 np.savetxt(os.path.join(out, "linear.csv"), np.concatenate([xs, ys[:, None]], axis=1),
            delimiter=",", fmt="%.8g")
 torch.jit.script(torch.nn.Linear(2, 1)).save(os.path.join(out, "linear.pt"))
+
+# A large table (the digits 80 times over, ~140k rows) whose loading takes long enough that a
+# session is observably "starting" after StartTraining returned.
+with open(os.path.join(out, "digits.csv")) as f:
+    header = f.readline()
+    body = f.read()
+with open(os.path.join(out, "big_digits.csv"), "w") as f:
+    f.write(header)
+    for _ in range(80):
+        f.write(body)

@@ -55,7 +55,10 @@ class TrainingTest : public ::testing::Test {
     for (int i = 0; i < 60000; ++i) {
       auto s = m.GetTrainingStatus(id);
       ASSERT_TRUE(s.ok());
-      if (s->step >= step || s->state != SessionState::kRunning) return;
+      if (s->step >= step ||
+          (s->state != SessionState::kRunning && s->state != SessionState::kStarting)) {
+        return;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     FAIL() << "session never reached step " << step;
@@ -250,6 +253,119 @@ TEST_F(TrainingTest, ContinuingFromCheckpointsEqualsUninterrupted) {
   diff = MaxDiff(reference, RunToEnd(m, c, /*resume=*/true));
   std::printf("continued from step 100: max |param difference| = %g\n", diff);
   EXPECT_LE(diff, 1e-6);
+}
+
+// Start answers after the cheap checks; the model and data load on the session's thread
+// (big_digits.csv takes a while to parse), so the session is first "starting". A pause
+// asked meanwhile takes effect once loaded (step 0); a stop ends it without training.
+TEST_F(TrainingTest, StartReturnsBeforeLoadingAndControlsApplyOnceLoaded) {
+  TrainingManager m;
+  TrainingConfig c = SmallRun();
+  c.max_steps = 5;
+  auto id = m.StartTraining(Path("mlp.pt"), Path("big_digits.csv"), c);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto st = *m.GetTrainingStatus(*id);
+  EXPECT_EQ(st.state, SessionState::kStarting);
+  EXPECT_EQ(st.total_steps, 0);  // not loaded yet
+  ASSERT_TRUE(m.PauseTraining(*id).ok());
+  WaitForState(m, *id, SessionState::kPaused);
+  st = *m.GetTrainingStatus(*id);
+  EXPECT_EQ(st.step, 0);
+  EXPECT_EQ(st.total_steps, 5);
+  EXPECT_EQ(st.train_samples + st.val_samples, 1797 * 80);
+  ASSERT_TRUE(m.ResumeTraining(*id).ok());
+  ASSERT_TRUE(*m.WaitTraining(*id, 120));
+  st = *m.GetTrainingStatus(*id);
+  EXPECT_EQ(st.state, SessionState::kCompleted) << st.error;
+  EXPECT_EQ(st.step, 5);
+
+  c.checkpoint_dir = Path("ckpt_starting");
+  id = m.StartTraining(Path("mlp.pt"), Path("big_digits.csv"), c);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(m.GetTrainingStatus(*id)->state, SessionState::kStarting);
+  ASSERT_TRUE(m.StopTraining(*id).ok());
+  ASSERT_TRUE(*m.WaitTraining(*id, 120));
+  st = *m.GetTrainingStatus(*id);
+  EXPECT_EQ(st.state, SessionState::kStopped) << st.error;
+  EXPECT_EQ(st.step, 0);
+  EXPECT_TRUE(ListCheckpoints(c.checkpoint_dir).empty());
+  // Every control of an ended session is refused, stop included.
+  EXPECT_EQ(m.StopTraining(*id).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(m.PauseTraining(*id).code(), StatusCode::kFailedPrecondition);
+}
+
+// Cheap checks answer at once; what needs the loading fails the session, with a message and
+// no libtorch backtrace.
+TEST_F(TrainingTest, LoadFailuresFailTheSessionWithAClearError) {
+  TrainingManager m;
+  TrainingConfig c = SmallRun();
+  auto bad = m.StartTraining(Path("digits.csv"), Path("digits.csv"), c);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("not a TorchScript file"), std::string::npos)
+      << bad.status().ToString();
+  EXPECT_EQ(m.StartTraining(Path("nope.pt"), Path("digits.csv"), c).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(m.StartTraining(Path("mlp.pt"), Path("nope.csv"), c).status().code(),
+            StatusCode::kNotFound);
+  TrainingConfig npy = c;
+  npy.dataset_format = "npy";
+  EXPECT_EQ(m.StartTraining(Path("mlp.pt"), Path("digits.csv"), npy).status().code(),
+            StatusCode::kInvalidArgument);
+
+  // A zip archive that is not TorchScript (an .npz): accepted, then failed on loading.
+  auto id = m.StartTraining(Path("digits.npz"), Path("digits.csv"), c);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(*m.WaitTraining(*id, 60));
+  auto st = *m.GetTrainingStatus(*id);
+  EXPECT_EQ(st.state, SessionState::kFailed);
+  EXPECT_NE(st.error.find("cannot load TorchScript model"), std::string::npos) << st.error;
+  EXPECT_EQ(st.error.find("Exception raised from"), std::string::npos) << st.error;
+  EXPECT_EQ(st.error.find("frame #"), std::string::npos) << st.error;
+
+  // A model whose input does not fit the data (2 features, not 64): fails at its first step.
+  id = m.StartTraining(Path("linear.pt"), Path("digits.csv"), c);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(*m.WaitTraining(*id, 60));
+  st = *m.GetTrainingStatus(*id);
+  EXPECT_EQ(st.state, SessionState::kFailed);
+  EXPECT_NE(st.error.find("training step 0"), std::string::npos) << st.error;
+  EXPECT_EQ(st.error.find("Exception raised from"), std::string::npos) << st.error;
+  EXPECT_EQ(st.error.find("frame #"), std::string::npos) << st.error;
+  std::printf("step failure reads: %s\n", st.error.c_str());
+}
+
+// checkpoint_seconds (default 30): checkpoints by training time even with no
+// checkpoint_interval, so a crash loses at most about that much work.
+TEST_F(TrainingTest, TimeBasedCheckpointsWithoutAnInterval) {
+  EXPECT_DOUBLE_EQ(TrainingConfig{}.checkpoint_seconds, 30.0);
+  EXPECT_EQ(TrainingConfig{}.checkpoint_interval, 0);
+  TrainingManager m;
+  TrainingConfig c = SmallRun();
+  c.max_steps = 6000;
+  c.checkpoint_dir = Path("ckpt_time");
+  c.checkpoint_seconds = 0.02;
+  auto id = m.StartTraining(Path("mlp.pt"), Path("digits.csv"), c);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(*m.WaitTraining(*id, 300));
+  auto st = *m.GetTrainingStatus(*id);
+  ASSERT_EQ(st.state, SessionState::kCompleted) << st.error;
+  auto ckpts = ListCheckpoints(c.checkpoint_dir);
+  ASSERT_GE(ckpts.size(), 2u) << "no checkpoint before the final one";
+  EXPECT_GT(ckpts.front().step, 0);
+  EXPECT_LT(ckpts.front().step, 6000);
+  EXPECT_EQ(ckpts.back().step, 6000);
+  std::printf("checkpoints by time (every >= 0.02 s): %zu for 6000 steps\n", ckpts.size());
+
+  // Off: only the final one.
+  c.checkpoint_dir = Path("ckpt_off");
+  c.checkpoint_seconds = 0;
+  c.max_steps = 1000;
+  id = m.StartTraining(Path("mlp.pt"), Path("digits.csv"), c);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(*m.WaitTraining(*id, 300));
+  ckpts = ListCheckpoints(c.checkpoint_dir);
+  ASSERT_EQ(ckpts.size(), 1u);
+  EXPECT_EQ(ckpts[0].step, 1000);
 }
 
 }  // namespace

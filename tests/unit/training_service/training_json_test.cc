@@ -24,7 +24,7 @@ TEST(TrainingJsonTest, RequestParsesEveryConfigField) {
       "weight_decay": 0.001, "schedule": "step", "step_size": 7, "gamma": 0.5,
       "warmup_steps": 3, "batch_size": 16, "epochs": 4, "max_steps": 100, "loss": "mse",
       "validation_split": 0.25, "threads": 2, "seed": 18446744073709551615,
-      "checkpoint_interval": 10, "checkpoint_dir": "/ck", "output_path": "/out.pt",
+      "checkpoint_interval": 10, "checkpoint_seconds": 2.5, "checkpoint_dir": "/ck", "output_path": "/out.pt",
       "dataset_format": "csv", "label_column": 0, "context_length": 32, "eval_interval": 5}})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->model, "local/mlp@1");
@@ -48,6 +48,7 @@ TEST(TrainingJsonTest, RequestParsesEveryConfigField) {
   EXPECT_EQ(c.threads, 2);
   EXPECT_EQ(c.seed, 18446744073709551615ull);
   EXPECT_EQ(c.checkpoint_interval, 10);
+  EXPECT_DOUBLE_EQ(c.checkpoint_seconds, 2.5);
   EXPECT_EQ(c.checkpoint_dir, "/ck");
   EXPECT_EQ(c.output_path, "/out.pt");
   EXPECT_EQ(c.dataset_format, "csv");
@@ -71,6 +72,9 @@ TEST(TrainingJsonTest, MissingConfigKeepsDefaults) {
   EXPECT_EQ(r->config.optimizer, d.optimizer);
   EXPECT_EQ(r->config.batch_size, d.batch_size);
   EXPECT_DOUBLE_EQ(r->config.learning_rate, d.learning_rate);
+  // Checkpoints by default: every 30 s of training, though no checkpoint_interval was given.
+  EXPECT_EQ(r->config.checkpoint_interval, 0);
+  EXPECT_DOUBLE_EQ(r->config.checkpoint_seconds, 30.0);
   EXPECT_TRUE(r->register_as.empty());
   // Integral doubles are accepted for integer fields (clients that only have doubles).
   auto f = ParseTrainingRequest(R"({"model": "m", "dataset": "d", "config": {"batch_size": 8.0}})");
@@ -115,6 +119,10 @@ TEST(TrainingJsonTest, BadRequestsNameTheKey) {
               "epochs");
   ExpectError(R"({"model": "m", "dataset": "d", "config": {"checkpoint_interval": -1}})",
               "checkpoint_interval");
+  ExpectError(R"({"model": "m", "dataset": "d", "config": {"checkpoint_seconds": -1}})",
+              "checkpoint_seconds");
+  ExpectError(R"({"model": "m", "dataset": "d", "config": {"checkpoint_seconds": 1e300}})",
+              "checkpoint_seconds");
   ExpectError(R"({"model": "m", "dataset": "d", "config": {"dataset_format": "xml"}})",
               "dataset_format");
   ExpectError(R"({"model": "m", "dataset": "d", "config": {"context_length": 0}})",
@@ -182,12 +190,14 @@ TEST(TrainingJsonTest, SessionRoundTrip) {
 }
 
 TEST(TrainingJsonTest, EveryStateName) {
-  for (auto s : {SessionState::kRunning, SessionState::kPaused, SessionState::kStopped,
-                 SessionState::kCompleted, SessionState::kFailed}) {
+  for (auto s : {SessionState::kStarting, SessionState::kRunning, SessionState::kPaused,
+                 SessionState::kStopped, SessionState::kCompleted, SessionState::kFailed}) {
     auto back = ParseTrainingState(TrainingStateName(s));
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, s);
   }
+  EXPECT_STREQ(TrainingStateName(SessionState::kStarting), "starting");
+  EXPECT_FALSE(ParseTrainingState("loading").ok());
 }
 
 TEST(TrainingJsonTest, PluginStartRoundTrip) {
