@@ -299,9 +299,9 @@ PYBIND11_MODULE(ml_llm_kernel_api, m) {
             return k.api->pause_training(id);
           },
           "session_id"_a,
-          "Pauses a running session (it continues exactly where it stopped when resumed). "
-          "True when paused; False when the session's state does not allow it; KernelError "
-          "for an unknown id.")
+          "Pauses a starting or running session (it continues exactly where it stopped when "
+          "resumed; a starting one pauses at step 0 once loaded). True when paused; False when "
+          "the session already ended; KernelError for an unknown id.")
       .def(
           "resume_training",
           [](PyKernel& k, const std::string& id) {
@@ -316,8 +316,8 @@ PYBIND11_MODULE(ml_llm_kernel_api, m) {
             return k.api->stop_training(id);
           },
           "session_id"_a,
-          "Stops a session for good (a last checkpoint is written). True when stopped, False "
-          "when it had already ended.")
+          "Stops a session for good (a last checkpoint is written). True when stopped; False "
+          "when it had already ended (stopped, completed or failed), as for pause and resume.")
       .def(
           "get_training_status",
           [](PyKernel& k, const std::string& id) {
@@ -329,8 +329,9 @@ PYBIND11_MODULE(ml_llm_kernel_api, m) {
             return FromJson(json);
           },
           "session_id"_a,
-          "The session as a dict: id, state ('running', 'paused', 'stopped', 'completed', "
-          "'failed'), epoch, step, total_steps, loss, learning_rate, val_loss, val_accuracy, "
+          "The session as a dict: id, state ('starting', 'running', 'paused', 'stopped', "
+          "'completed', 'failed'), epoch, step, total_steps, loss, learning_rate, val_loss, "
+          "val_accuracy, "
           "samples_per_second, eta_seconds, checkpoints, output_path, registered_model, ...")
       .def(
           "list_training",
