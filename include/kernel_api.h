@@ -157,13 +157,14 @@ class KernelAPI {
   // dataset, output_path, checkpoint_dir) are made absolute here, so a daemon finds them.
   std::string start_training(const std::string& model, const std::string& dataset,
                              const std::string& config_json = "{}");
-  // Pause / resume / stop a session: true when done, false when the session's state does not
-  // allow it (e.g. pausing a finished session); throws KernelError for an unknown id.
+  // Pause / resume / stop a session: true when done, false when the session already ended
+  // (stopped, completed or failed: pausing, resuming or stopping it again); throws KernelError
+  // for an unknown id.
   bool pause_training(const std::string& id);
   bool resume_training(const std::string& id);
   bool stop_training(const std::string& id);
-  // The session as JSON: id, state (running, paused, stopped, completed, failed), epoch, step,
-  // total_steps, loss, learning_rate, val_loss, val_accuracy, samples_per_second,
+  // The session as JSON: id, state (starting, running, paused, stopped, completed, failed),
+  // epoch, step, total_steps, loss, learning_rate, val_loss, val_accuracy, samples_per_second,
   // eta_seconds, checkpoints, output_path, model, dataset, registered_model, ...
   std::string get_training_status(const std::string& id);
   // Every session: {"sessions": [...], "total": N}.
