@@ -65,7 +65,9 @@ class TrainingTest : public ::testing::Test {
   }
 
   static void WaitForState(TrainingManager& m, const std::string& id, SessionState want) {
-    for (int i = 0; i < 20000; ++i) {
+    // Up to 2 minutes: loading big_digits.csv under ASan takes a while.
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < end) {
       if (m.GetTrainingStatus(id)->state == want) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
