@@ -9,10 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -20,6 +17,7 @@
 
 #include "training/checkpoint_io.h"
 #include "training/dataset.h"
+#include "training/model_file.h"
 
 namespace mlos::training {
 namespace {
@@ -65,25 +63,6 @@ Status CheckConfig(const TrainingConfig& c) {
   return Status::OK();
 }
 
-// The model file must exist and be a zip archive (what torch::jit::save writes): a few bytes
-// read, so a wrong file is refused at start instead of failing later on the session's thread.
-Status CheckModelFile(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return NotFound("model ", path, " does not exist or is not a file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("model ", path, " cannot be opened");
-  char head[4] = {};
-  in.read(head, sizeof(head));
-  if (in.gcount() != 4 || std::memcmp(head, "PK\x03\x04", 4) != 0) {
-    return InvalidArgument("model ", path,
-                           " is not a TorchScript file (not a zip archive as torch.jit.save "
-                           "writes)");
-  }
-  return Status::OK();
-}
-
 // An exception's message without libtorch's C++ backtrace ("Exception raised from ...") and,
 // for errors raised inside TorchScript code, with only the final error of the script's
 // traceback: what a client needs to read in a status, not a stack dump.
@@ -117,7 +96,7 @@ class TorchSession final : public TrainingSession {
   // The cheap checks, on the caller's thread (TrainingSession::Start).
   Status Precheck(const std::string& model_path, const std::string& dataset_path) {
     MLOS_RETURN_IF_ERROR(CheckConfig(config_));
-    MLOS_RETURN_IF_ERROR(CheckModelFile(model_path));
+    MLOS_RETURN_IF_ERROR(CheckTorchScriptFile(model_path));
     return CheckDataset(dataset_path, config_.dataset_format);
   }
 

@@ -459,12 +459,17 @@ def test_bad_requests_get_4xx_and_the_daemon_stays_up(td, data):
     r = td.post("/training/sessions", json={"model": csv, "dataset": csv,
                                             "config": {"max_steps": 2}})
     assert r.status_code == 400 and "TorchScript" in r.json()["error"], r.text
-    # A zip that is not TorchScript, a model whose output does not fit the data: accepted,
-    # then failed on the session's thread with a readable error (no C++ backtrace).
+    # A zip that is not TorchScript (no constants.pkl): refused at once too.
     npz = data / "not_a_model.npz"
     np.savez(npz, x=np.zeros(3))
-    for model in (str(npz), str(data / "charlm.pt")):
-        r = td.post("/training/sessions", json={"model": model, "dataset": csv,
+    r = td.post("/training/sessions", json={"model": str(npz), "dataset": csv})
+    assert r.status_code == 400 and "TorchScript" in r.json()["error"], r.text
+    # A CSV only parsing finds wrong, a model whose output does not fit the data: accepted,
+    # then failed on the session's thread with a readable error (no C++ backtrace).
+    bad_csv = data / "bad_cells.csv"
+    bad_csv.write_text("a,b,c\n1,2,3\n4,five,6\n")
+    for model, dataset in ((mlp, str(bad_csv)), (str(data / "charlm.pt"), csv)):
+        r = td.post("/training/sessions", json={"model": model, "dataset": dataset,
                                                 "config": {"max_steps": 2}})
         assert r.status_code == 201, r.text
         s = wait(td, r.json()["id"], timeout=60,
