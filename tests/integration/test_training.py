@@ -484,3 +484,19 @@ def test_bad_requests_get_4xx_and_the_daemon_stays_up(td, data):
     assert td.get("/training/sessions/train-1/events?interval_ms=1").status_code == 400
     assert td.get("/health").status_code == 200
     assert td.alive()
+
+
+def test_no_default_plugins_leaves_libtorch_out(daemon_factory, data):
+    """conftest's daemons run with MLOS_NO_DEFAULT_PLUGINS=1: build/plugins (libmlos_torch.so)
+    is not loaded, so training answers 503; with 0 the folder beside mlos_core is loaded."""
+    def plugin_ids(d):
+        return [p["id"] for p in d.get("/plugins").json()["plugins"]]
+
+    body = {"model": str(data / "mlp.pt"), "dataset": str(data / "digits.csv")}
+    d = daemon_factory().start()
+    assert "mlos-torch" not in plugin_ids(d)
+    assert d.post("/training/sessions", json=body).status_code == 503
+    assert d.stop() == 0
+    d = daemon_factory(env={"MLOS_NO_DEFAULT_PLUGINS": "0"}).start()
+    assert "mlos-torch" in plugin_ids(d)
+    assert d.stop() == 0
