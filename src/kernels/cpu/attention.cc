@@ -52,9 +52,17 @@ class Scratch {
 void PackBBlocks(const KernelSet& ks, const float* b, int64_t rs, int64_t cs, int64_t depth,
                  int64_t n, float* out) {
   const int64_t n_pad = RoundUp(n, ks.nr);
+  // Columns contiguous along the depth (K^T): full 32-column slivers are transposed in registers.
+  const bool fast = ks.nr == 32 && rs == 1 && KernelsUseAvx2();
   for (int64_t pc = 0; pc < depth; pc += ks.kc) {
     const int64_t kc = std::min<int64_t>(ks.kc, depth - pc);
-    ks.pack_b(b + pc * rs, rs, cs, kc, n, out + pc * n_pad);
+    float* block = out + pc * n_pad;
+    int64_t j0 = 0;
+    if (fast) {
+      for (; j0 + 32 <= n; j0 += 32)
+        internal::PackBColumns32Avx2(b + pc + j0 * cs, cs, kc, block + j0 * kc);
+    }
+    if (j0 < n) ks.pack_b(b + pc * rs + j0 * cs, rs, cs, kc, n - j0, block + j0 * kc);
   }
 }
 

@@ -1,5 +1,6 @@
-// Vectorised packing of a 12-row panel of row-major A (the AVX-512 micro-kernel's MR) into the
-// depth-major layout the micro-kernels read: out[p * 12 + i] = alpha * a[i * rs + p]. The
+// Vectorised packing for the AVX-512 micro-kernel (12 x 32 tiles): a 12-row panel of row-major A
+// into out[p * 12 + i] = alpha * a[i * rs + p], and a 32-column sliver of a B whose columns are
+// contiguous along the depth (K^T in attention) into out[p * 32 + j] = b[j * cs + p]. The
 // generic packer moves one float at a time; this one transposes 8 x 8 and 4 x 8 blocks in
 // registers (measured: packing was ~5% of a BERT-style encoder's run time).
 // Compiled with AVX2/FMA (the _avx2.cc rule); entered only after KernelsUseAvx2().
@@ -65,6 +66,21 @@ void PackA12RowMajorAvx2(const float* a, int64_t rs, int64_t kc, float alpha, fl
   }
   for (; p < kc; ++p) {
     for (int i = 0; i < 12; ++i) out[p * 12 + i] = alpha * a[i * rs + p];
+  }
+}
+
+void PackBColumns32Avx2(const float* b, int64_t cs, int64_t kc, float* out) {
+  int64_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    for (int j0 = 0; j0 < 32; j0 += 8) {
+      __m256 r[8];
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(b + (j0 + j) * cs + p);
+      Transpose8(r);  // r[q]: depth step p + q of columns j0 .. j0 + 7
+      for (int q = 0; q < 8; ++q) _mm256_storeu_ps(out + (p + q) * 32 + j0, r[q]);
+    }
+  }
+  for (; p < kc; ++p) {
+    for (int j = 0; j < 32; ++j) out[p * 32 + j] = b[j * cs + p];
   }
 }
 

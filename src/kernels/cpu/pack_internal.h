@@ -17,6 +17,10 @@ namespace internal {
 // row-major A. AVX2 body; call only when KernelsUseAvx2().
 void PackA12RowMajorAvx2(const float* a, int64_t rs, int64_t kc, float alpha, float* out);
 
+// out[p * 32 + j] = b[j * cs + p] for j < 32, p < kc: one full 32-column sliver of a B whose
+// columns are contiguous along the depth. AVX2 body; call only when KernelsUseAvx2().
+void PackBColumns32Avx2(const float* b, int64_t cs, int64_t kc, float* out);
+
 }  // namespace internal
 
 // ks.pack_a with the vectorised panel packer where it applies (12-row tiles, row-major A).
