@@ -493,7 +493,7 @@ def test_no_default_plugins_leaves_libtorch_out(daemon_factory, data):
         return [p["id"] for p in d.get("/plugins").json()["plugins"]]
 
     body = {"model": str(data / "mlp.pt"), "dataset": str(data / "digits.csv")}
-    d = daemon_factory().start()
+    d = daemon_factory(env={"MLOS_NO_DEFAULT_PLUGINS": "1"}).start()  # conftest's default
     assert "mlos-torch" not in plugin_ids(d)
     assert d.post("/training/sessions", json=body).status_code == 503
     assert d.stop() == 0
