@@ -30,11 +30,15 @@ inline __m512 ClipPs(__m512 x, __m512 lo, __m512 hi) {
 constexpr int kVecs = 2;  // zmm vectors per tile row
 constexpr int kNr = 16 * kVecs;
 
-void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr,
-                  int nr, const TileEpilogue& ep) {
-  __m512 acc[kMr][kVecs];
+// M accumulator rows (M <= kMr) over an A panel packed kMr rows per depth step: the last row
+// tile of an m that is no multiple of 12 (m = 128: 10 x 12 + 8) does only its own FMAs instead
+// of 12 rows' worth on zero padding.
+template <int M>
+void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr,
+                      int nr, const TileEpilogue& ep) {
+  __m512 acc[M][kVecs];
 #pragma GCC unroll 32
-  for (int i = 0; i < kMr; ++i) {
+  for (int i = 0; i < M; ++i) {
 #pragma GCC unroll 4
     for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_setzero_ps();
   }
@@ -48,7 +52,7 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
 #pragma GCC unroll 4
     for (int v = 0; v < kVecs; ++v) b[v] = _mm512_load_ps(bp + 16 * v);
 #pragma GCC unroll 32
-    for (int i = 0; i < kMr; ++i) {
+    for (int i = 0; i < M; ++i) {
       const __m512 a = _mm512_set1_ps(ap[i]);
 #pragma GCC unroll 4
       for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
@@ -83,7 +87,7 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
                                             : _mm512_setzero_ps();
   }
 #pragma GCC unroll 32
-  for (int i = 0; i < kMr; ++i) {
+  for (int i = 0; i < M; ++i) {
     if (i >= mr) break;
     float* row = c + i * ldc;
     const bool has_rb = ep.last && ep.row_bias != nullptr;
@@ -109,6 +113,13 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
     }
     if (other_act) ApplyActivation(*ep.act, row, nr);
   }
+}
+
+void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr,
+                  int nr, const TileEpilogue& ep) {
+  if (mr > 8) return Avx512KernelRows<kMr>(kc, ap, bp, c, ldc, mr, nr, ep);
+  if (mr > 4) return Avx512KernelRows<8>(kc, ap, bp, c, ldc, mr, nr, ep);
+  return Avx512KernelRows<4>(kc, ap, bp, c, ldc, mr, nr, ep);
 }
 
 // Row-streaming: a chunk of up to kChunk columns is accumulated in an L1 buffer while four B

@@ -82,6 +82,11 @@ TEST_P(PackedGemmTest, MatchesReference) {
       {128, 300, 70, false, true, 0.5f, 0.f, true, Activation::kNone},
       {200, 513, 65, true, false, 1.f, 1.f, false, Activation::kNone},
       {37, 64, 31, true, true, 2.f, 0.25f, true, Activation::kRelu},
+      // Last row tiles of every height the 12-row kernel set splits into (4, 8 and 12 rows).
+      {6, 40, 45, false, false, 1.f, 0.5f, true, Activation::kRelu},
+      {21, 300, 64, false, true, 1.f, 0.f, true, Activation::kNone},
+      {128, 256, 96, false, true, 1.f, 0.f, true, Activation::kRelu},
+      {140, 70, 33, true, false, 1.f, 1.f, false, Activation::kGelu},
   };
   ThreadPool one(1);
   for (const Case& c : cases) {
