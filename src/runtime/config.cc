@@ -43,8 +43,8 @@ const std::vector<Option>& Options() {
       {"no_default_plugins", Kind::kBool,
        [](DaemonConfig& c) -> void* { return &c.no_default_plugins; },
        "load plugins at start only from plugins_dir, not from <data_dir>/plugins, "
-       "/usr/local/lib/mlos/plugins or the folders beside mlos_core (a daemon without "
-       "libtorch starts ~2 s sooner)"},
+       "/usr/local/lib/mlos/plugins or the folders beside mlos_core (skips loading "
+       "libtorch: 0.7-2 s per start)"},
       {"no_http", Kind::kBool, [](DaemonConfig& c) -> void* { return &c.no_http; },
        "do not serve HTTP"},
       {"no_grpc", Kind::kBool, [](DaemonConfig& c) -> void* { return &c.no_grpc; },
