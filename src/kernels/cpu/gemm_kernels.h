@@ -18,6 +18,9 @@ struct TileEpilogue {
   const float* bias = nullptr;      // this tile's first column, or null
   const float* row_bias = nullptr;  // this tile's first row, or null (per-row bias)
   const ActivationParams* act = nullptr;
+  // Optional: packed B the caller reads next (kc x NR floats, the next sliver), which kernels
+  // that support it pull toward L2 while they compute, so the next tile does not wait on it.
+  const float* prefetch_b = nullptr;
 };
 
 // kc: depth; ap: kc x MR packed A; bp: kc x NR packed B; c: tile origin; mr/nr: valid rows/cols.

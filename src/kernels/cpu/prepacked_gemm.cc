@@ -156,10 +156,15 @@ void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& 
           ep.bias = args.bias != nullptr ? args.bias + jr : nullptr;
           float* c_col = args.c + ic * args.ldc + jr;
           const float* sliver = bblock + jr * kc;
+          // The first row tile pulls the next sliver toward L2 (weights are read once per
+          // run, mostly from L3).
+          const float* next = jr + ks.nr < j1 ? sliver + ks.nr * kc : nullptr;
           for (int64_t ir = 0; ir < mc; ir += ks.mr) {
             const int mr = static_cast<int>(std::min<int64_t>(ks.mr, mc - ir));
+            ep.prefetch_b = ir == 0 ? next : nullptr;
             ks.kernel(kc, abuf + ir * kc, sliver, c_col + ir * args.ldc, args.ldc, mr, nr, ep);
           }
+          ep.prefetch_b = nullptr;
         }
       }
     }
