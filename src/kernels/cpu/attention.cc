@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 
+#include "kernels/cpu/attention_internal.h"
 #include "kernels/cpu/gemm_kernels.h"
 #include "kernels/cpu/kernel_dispatch.h"
 #include "kernels/cpu/pack_internal.h"
@@ -95,7 +96,11 @@ void Product(const KernelSet& ks, int64_t rows, int64_t n, int64_t depth, const 
 
 // Adds the mask row, then replaces the row by its softmax. A row whose every score is -inf
 // comes out NaN, as the unfused Softmax would give.
-void SoftmaxRow(float* x, int64_t n, const float* m, int64_t m_cs, bool avx2) {
+void SoftmaxRow(float* x, int64_t n, const float* m, int64_t m_cs, bool avx2, bool avx512) {
+  if (avx512 && (m == nullptr || m_cs == 1)) {
+    internal::MaskedSoftmaxRowAvx512(x, n, m);
+    return;
+  }
   if (m != nullptr) {
     if (m_cs == 1 && avx2) {
       internal::BinaryF32Avx2(BinaryOp::kAdd, x, 1, m, 1, x, n);
@@ -134,6 +139,7 @@ Status AttentionHeadRows(const AttentionHeadArgs& a, int64_t r0, int64_t r1) {
   if (r0 >= r1) return Status::OK();
   const KernelSet& ks = MicroKernels();
   const bool avx2 = KernelsUseAvx2();
+  const bool avx512 = avx2 && gemm_internal::UseAvx512();
   const int64_t rb = AttentionRowBlock(a.s);
   const int64_t s_ld = RoundUp(a.s, 16);
   const int64_t kt_floats = RoundUp(a.s, ks.nr) * a.d;
@@ -156,7 +162,7 @@ Status AttentionHeadRows(const AttentionHeadArgs& a, int64_t r0, int64_t r1) {
     Product(ks, rows, a.s, a.d, a.q + i0 * a.q_rs, a.q_rs, a.q_cs, a.scale, kt, ap, scores, s_ld);
     for (int64_t i = 0; i < rows; ++i) {
       const float* m = a.mask != nullptr ? a.mask + (i0 + i) * a.mask_rs : nullptr;
-      SoftmaxRow(scores + i * s_ld, a.s, m, a.mask_cs, avx2);
+      SoftmaxRow(scores + i * s_ld, a.s, m, a.mask_cs, avx2, avx512);
     }
     Product(ks, rows, a.dv, a.s, scores, s_ld, 1, 1.f, vp, ap, a.o + i0 * a.o_rs, a.o_rs);
   }

@@ -1,0 +1,73 @@
+// The attention kernel's softmax rows on 16 lanes: the mask is added in the max pass and the
+// tail is masked, so a 128-key row is 8 full vectors per pass with no scalar remainder.
+// The build gives ISA flags only to *_avx2.cc files, so this file switches the target with a
+// pragma after the standard headers; it runs only after the run-time AVX-512 check.
+#include <cstdint>
+#include <limits>
+
+#include "kernels/cpu/attention_internal.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+#include <immintrin.h>
+
+#include "kernels/cpu/avx512_math.h"
+
+namespace mlos::kernels::internal {
+namespace {
+
+// Horizontal max / sum through memory: GCC 12's _mm512_reduce_* warn (maybe-uninitialized).
+float ReduceMax(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float r = lanes[0];
+  for (int i = 1; i < 16; ++i) r = lanes[i] > r ? lanes[i] : r;
+  return r;
+}
+
+float ReduceAdd(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float r = 0.f;
+  for (int i = 0; i < 16; ++i) r += lanes[i];
+  return r;
+}
+
+}  // namespace
+
+void MaskedSoftmaxRowAvx512(float* x, int64_t n, const float* m) {
+  const int64_t full = n / 16 * 16;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (n - full)) - 1);
+  const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  // Pass 1: add the mask, track the maximum (masked-off tail lanes read as -inf). Masked max
+  // forms: GCC 12 warns (maybe-uninitialized) on the plain ones.
+  __m512 mx = neg_inf;
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = j < full ? __mmask16(0xFFFF) : tail;
+    __m512 v = _mm512_mask_loadu_ps(neg_inf, k, x + j);
+    if (m != nullptr) {
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, m + j));
+      _mm512_mask_storeu_ps(x + j, k, v);
+    }
+    mx = _mm512_mask_max_ps(mx, __mmask16(0xFFFF), mx, v);
+  }
+  const __m512 shift = _mm512_set1_ps(ReduceMax(mx));
+  // Pass 2: exponentials and their sum (tail lanes add 0).
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = j < full ? __mmask16(0xFFFF) : tail;
+    const __m512 e = Exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), shift));
+    _mm512_mask_storeu_ps(x + j, k, e);
+    sum = _mm512_mask_add_ps(sum, k, sum, e);
+  }
+  const __m512 inv = _mm512_set1_ps(1.f / ReduceAdd(sum));
+  // Pass 3: normalise.
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = j < full ? __mmask16(0xFFFF) : tail;
+    _mm512_mask_storeu_ps(x + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + j), inv));
+  }
+}
+
+}  // namespace mlos::kernels::internal
+
+#pragma GCC pop_options

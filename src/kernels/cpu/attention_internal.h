@@ -1,0 +1,15 @@
+// Internal pieces of the fused attention kernel (attention.cc), declared for their tests.
+// Stateless functions over caller-owned rows; safe to call from any number of threads on
+// disjoint rows.
+#pragma once
+
+#include <cstdint>
+
+namespace mlos::kernels::internal {
+
+// x[j] += m[j] for j < n when m is not null (unit stride), then x is replaced by its softmax.
+// A row whose every value is -inf comes out NaN, as an unfused Softmax gives. 16 lanes with a
+// masked tail, so any n >= 1 stays vectorised. Call only after gemm_internal::UseAvx512().
+void MaskedSoftmaxRowAvx512(float* x, int64_t n, const float* m);
+
+}  // namespace mlos::kernels::internal
