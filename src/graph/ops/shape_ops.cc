@@ -205,6 +205,13 @@ Status TransposeCompute(OpContext& ctx) {
   if (static_cast<int>(perm.size()) != rank) return ctx.Error("perm length differs from rank");
   auto view = x->Permute(perm);
   if (!view.ok()) return ctx.Error(view.status().message());
+  if (x->is_contiguous() && view->is_contiguous()) {
+    // Only size-1 dims move (torch's [1, T, D] <-> [T, 1, D] around attention): the same
+    // bytes in the same order, so a view as Reshape gives, not a copy.
+    MLOS_ASSIGN_OR_RETURN(Tensor v, x->Reshape(view->shape()));
+    ctx.SetOutput(0, v);
+    return Status::OK();
+  }
   MLOS_ASSIGN_OR_RETURN(Tensor out, ctx.Output(0, x->dtype(), view->shape()));
   if (kernels::Transpose(*x, perm, out, ctx.pool()).ok()) return Status::OK();
   return out.CopyFrom(*view);
