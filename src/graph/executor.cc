@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <set>
 #include <unordered_map>
@@ -62,6 +63,41 @@ class FrameRunner final : public ExecHooks {
   }
   void EnableRecording() { recording_ = true; }
   void SetProfile(OpProfile* profile) { profile_ = profile; }
+
+  // Accepts the caller's output bindings (top-level frame only) that overlap no input and no
+  // other accepted binding: a kernel writing one output must not clobber what another reads.
+  void BindOutputs(const std::vector<OutputBinding>& bindings, const std::vector<Value>& inputs) {
+    const std::vector<int>& out_ids = plan_.output_ids();
+    const size_t n = std::min(bindings.size(), out_ids.size());
+    std::vector<std::pair<uintptr_t, uintptr_t>> taken;  // [begin, end) byte ranges
+    auto add_input = [&](const Tensor& t) {
+      if (!t.defined() || t.storage() == nullptr) return;
+      const auto b = reinterpret_cast<uintptr_t>(t.storage()->data());
+      taken.emplace_back(b, b + t.storage()->nbytes());
+    };
+    for (const Value& v : inputs) {
+      if (v.kind == Value::Kind::kTensor) add_input(v.tensor);
+      for (const Tensor& t : v.seq) add_input(t);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const OutputBinding& b = bindings[i];
+      if (b.data == nullptr || b.capacity == 0) continue;
+      const auto lo = reinterpret_cast<uintptr_t>(b.data);
+      if (b.capacity > UINTPTR_MAX - lo) continue;
+      const uintptr_t hi = lo + b.capacity;
+      bool overlaps = false;
+      for (const auto& [x, y] : taken) overlaps = overlaps || (lo < y && x < hi);
+      if (overlaps) continue;
+      if (bound_.empty()) bound_.assign(static_cast<size_t>(plan_.num_values()), -1);
+      if (bound_[out_ids[i]] >= 0) continue;  // a value listed twice: its first binding only
+      bound_[out_ids[i]] = static_cast<int>(i);
+      taken.emplace_back(lo, hi);
+    }
+    if (!bound_.empty()) {
+      bindings_ = &bindings;
+      binding_used_.assign(n, false);
+    }
+  }
 
   // The value of `name` visible from this frame (walks enclosing frames).
   const Value* Lookup(const std::string& name) const {
@@ -132,6 +168,19 @@ class FrameRunner final : public ExecHooks {
   }
 
   Result<Tensor> AllocateOutput(int step, int out, DType dtype, Shape shape) override {
+    if (bindings_ != nullptr) {
+      const OutputBinding* b = FindBinding(step, out, dtype);
+      if (b != nullptr) {
+        MLOS_ASSIGN_OR_RETURN(int64_t n, NumElements(shape));
+        const size_t elem = DTypeSize(dtype);
+        if (n > 0 && static_cast<uint64_t>(n) <= b->capacity / elem &&
+            reinterpret_cast<uintptr_t>(b->data) % elem == 0) {
+          binding_used_[bound_[plan_.steps()[step].out_ids[out]]] = true;
+          auto storage = Storage::Wrap(b->data, static_cast<size_t>(n) * elem, b->owner);
+          return Tensor::FromStorage(std::move(storage), dtype, std::move(shape));
+        }
+      }
+    }
     if (memory_ != nullptr && dtype != DType::kString) {
       const MemoryPlan::Slot* slot = memory_->Find(step, out);
       if (slot != nullptr) {
@@ -185,6 +234,17 @@ class FrameRunner final : public ExecHooks {
     for (const Tensor& t : v.seq) TouchTensor(t, step);
   }
 
+  // The unused binding of step output (step, out), or nullptr.
+  const OutputBinding* FindBinding(int step, int out, DType dtype) const {
+    const std::vector<int>& ids = plan_.steps()[step].out_ids;
+    if (out < 0 || static_cast<size_t>(out) >= ids.size() || ids[out] < 0) return nullptr;
+    const int k = bound_[ids[out]];
+    if (k < 0 || binding_used_[k]) return nullptr;  // a second allocation goes to the heap
+    const OutputBinding& b = (*bindings_)[k];
+    if (dtype == DType::kString || (!b.private_memory && !IsFloating(dtype))) return nullptr;
+    return &b;
+  }
+
   const GraphPlan& plan_;
   const FrameRunner* parent_;
   ThreadPool& pool_;
@@ -197,7 +257,10 @@ class FrameRunner final : public ExecHooks {
   OpProfile* profile_ = nullptr;
   std::vector<Rec> recs_;
   std::unordered_map<const Storage*, int> storage_rec_;
-  std::vector<std::pair<int, Value>> statics_;  // recorded signature-static values
+  std::vector<std::pair<int, Value>> statics_;            // recorded signature-static values
+  const std::vector<OutputBinding>* bindings_ = nullptr;  // set when one was accepted
+  std::vector<int> bound_;          // by value id: index into *bindings_, or -1
+  std::vector<bool> binding_used_;  // by binding: already handed to a kernel this run
 
   friend class ::mlos::graph::Executor;
 };
@@ -483,9 +546,11 @@ std::unique_ptr<MemoryPlan> FrameRunner::FinishRecording() {
 
 Status Executor::Run(const GraphPlan& plan, const std::vector<Value>& inputs, ThreadPool& pool,
                      MemoryPlan* memory, std::unique_ptr<MemoryPlan>* record,
-                     std::vector<Value>* outputs, OpProfile* profile) {
+                     std::vector<Value>* outputs, OpProfile* profile,
+                     const std::vector<OutputBinding>* bindings) {
   FrameRunner runner(plan, nullptr, pool);
   runner.SetProfile(profile);
+  if (bindings != nullptr && !bindings->empty()) runner.BindOutputs(*bindings, inputs);
   const auto& in_ids = plan.input_ids();
   if (inputs.size() != in_ids.size()) {
     return Internal("executor got ", inputs.size(), " inputs for ", in_ids.size());

@@ -28,7 +28,8 @@
 
 namespace mlos::graph {
 
-struct OpProfile;  // session.h
+struct OpProfile;      // session.h
+struct OutputBinding;  // session.h
 
 struct Step {
   const Node* node = nullptr;
@@ -113,10 +114,12 @@ class Executor {
  public:
   // Runs the top-level plan. `memory` may be null (heap only); when `record` is non-null the run
   // records allocations and fills *record with a new MemoryPlan. When `profile` is non-null,
-  // each top-level step's kernel time is added to it by op type.
+  // each top-level step's kernel time is added to it by op type. `bindings` (may be null):
+  // caller memory for the graph outputs, by output position (Session::RunInto has the rules).
   static Status Run(const GraphPlan& plan, const std::vector<Value>& inputs, ThreadPool& pool,
                     MemoryPlan* memory, std::unique_ptr<MemoryPlan>* record,
-                    std::vector<Value>* outputs, OpProfile* profile = nullptr);
+                    std::vector<Value>* outputs, OpProfile* profile = nullptr,
+                    const std::vector<OutputBinding>* bindings = nullptr);
 };
 
 }  // namespace mlos::graph

@@ -40,8 +40,13 @@ class SessionImpl final : public Session {
 
   Status Run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>* outputs,
              RunStats* stats) override {
+    return RunInto(inputs, {}, outputs, stats);
+  }
+
+  Status RunInto(const std::vector<NamedTensor>& inputs, const std::vector<OutputBinding>& bindings,
+                 std::vector<Tensor>* outputs, RunStats* stats) override {
     std::vector<Value> values;
-    MLOS_RETURN_IF_ERROR(RunValues(inputs, {}, &values, stats));
+    MLOS_RETURN_IF_ERROR(RunValues(inputs, {}, &values, stats, &bindings));
     outputs->clear();
     for (size_t i = 0; i < values.size(); ++i) {
       if (values[i].kind != Value::Kind::kTensor) {
@@ -55,7 +60,8 @@ class SessionImpl final : public Session {
   // Value-level run (sequences included), used by mlosctl conformance.
   Status RunValues(const std::vector<NamedTensor>& tensors,
                    const std::vector<std::pair<std::string, Value>>& extra,
-                   std::vector<Value>* outputs, RunStats* stats) {
+                   std::vector<Value>* outputs, RunStats* stats,
+                   const std::vector<OutputBinding>* bindings = nullptr) {
     auto t0 = std::chrono::steady_clock::now();
     const Graph& g = *graph_;
     std::vector<Value> bound(g.inputs.size());
@@ -95,7 +101,8 @@ class SessionImpl final : public Session {
     }
     std::unique_ptr<MemoryPlan> recorded;
     MLOS_RETURN_IF_ERROR(Executor::Run(*plan_, bound, *pool_, mp.get(), mp ? nullptr : &recorded,
-                                       outputs, stats != nullptr ? stats->profile : nullptr));
+                                       outputs, stats != nullptr ? stats->profile : nullptr,
+                                       bindings));
     if (recorded) {
       mp = std::move(recorded);
       std::lock_guard<std::mutex> lock(mu_);

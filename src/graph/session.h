@@ -47,6 +47,18 @@ struct RunStats {
   OpProfile* profile = nullptr;
 };
 
+// Memory the caller would like one graph output written into (Session::RunInto).
+struct OutputBinding {
+  void* data = nullptr;         // nullptr: this output is not bound
+  size_t capacity = 0;          // bytes writable at data
+  std::shared_ptr<void> owner;  // kept alive by the output tensor that views data (may be null)
+  // False (the default): only floating-point outputs are placed, because another process may
+  // write this memory during the run and the engine reads a graph output back when a later step
+  // consumes it; changed float bytes cannot steer a kernel's memory accesses, changed indices
+  // could. True: nobody else writes it, so every fixed-size dtype may be placed.
+  bool private_memory = false;
+};
+
 class Session {
  public:
   virtual ~Session() = default;
@@ -66,6 +78,22 @@ class Session {
   // required); outputs come back in the order of outputs(). Input tensors are read in place.
   virtual Status Run(const std::vector<NamedTensor>& inputs, std::vector<Tensor>* outputs,
                      RunStats* stats = nullptr) = 0;
+
+  // As Run, writing outputs straight into caller memory where it can (no copy afterwards):
+  // bindings[i] is for outputs()[i] (a shorter vector leaves the rest unbound). Output i is
+  // placed in its binding when the kernel that produces it allocates it (not when it is a view
+  // such as Identity or Reshape of another value), its dtype has a fixed size (and is floating
+  // unless private_memory), its bytes fit the capacity, data is aligned to the element size, and
+  // the binding overlaps no input and no other binding. Then outputs[i].raw_data() == data and
+  // the tensor holds `owner`; otherwise outputs[i] is what Run would return and the caller
+  // copies. Bound memory must stay valid and writable during the call; on an error its contents
+  // are unspecified.
+  virtual Status RunInto(const std::vector<NamedTensor>& inputs,
+                         const std::vector<OutputBinding>& bindings, std::vector<Tensor>* outputs,
+                         RunStats* stats = nullptr) {
+    (void)bindings;
+    return Run(inputs, outputs, stats);
+  }
 };
 
 }  // namespace mlos::graph
