@@ -13,6 +13,8 @@
  *     messages) through smi_plugin_ext_t.set_host as a smi_host_api_t.
  *   training (SMI 1.1, optional): a library may also export `smi_plugin_training`, returning a
  *     smi_training_api_t with training-session entries (start, pause/resume/stop, status, wait).
+ *   output bindings (SMI 1.2, optional): the sink may carry host memory where each output would
+ *     best be written (smi_output_binding_t), so a plugin can compute into it and skip the copy.
  *
  * Compatibility rule: the host loads a plugin when SMI_VERSION_GET_MAJOR(plugin) equals the
  * host's major and the plugin's minor is at most the host's minor. Every vtable member except
@@ -37,7 +39,7 @@ extern "C" {
 /* ---- version ---------------------------------------------------------------------------- */
 
 #define SMI_VERSION_MAJOR 1
-#define SMI_VERSION_MINOR 1
+#define SMI_VERSION_MINOR 2
 #define SMI_VERSION_PATCH 0
 #define SMI_MAKE_VERSION(major, minor, patch) \
   ((uint32_t)(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch)))
@@ -127,9 +129,24 @@ typedef struct smi_model_info {
   const char* description;  /* may be NULL */
 } smi_model_info_t;
 
+/* SMI 1.2: host memory where one output of a tensor_inference call would best be written (for
+ * example a client's shared-memory region). Valid during the call only. The bytes may be shared
+ * with another process that can change them at any time: a plugin may write its output there,
+ * but must never rely on reading back what it wrote (changed indices could steer its memory
+ * accesses). */
+typedef struct smi_output_binding {
+  const char* name;  /* a declared output of the model; NUL-terminated */
+  void* data;        /* aligned to at least the output's element size when the host binds it */
+  uint64_t capacity; /* bytes the plugin may write at data, and nothing outside them */
+} smi_output_binding_t;
+
 /* Where tensor_inference puts its outputs. Owned by the host, valid during the call only.
  * Either `allocate` (host memory, written by the plugin) or `adopt` (plugin memory, handed over
- * without a copy) is called once per output, in the order of the model's outputs. */
+ * without a copy) is called once per output, in the order of the model's outputs.
+ * SMI 1.2 bindings: a plugin that wrote an output into its binding reports it with `adopt`,
+ * passing data == binding.data (product(shape) * element-size <= capacity); the host then takes
+ * the bytes where they lie, with no copy, and may call release at once. An output not written
+ * into its binding is reported as before, and the host copies it where it has to go. */
 typedef struct smi_output_sink {
   uint32_t struct_size;
   uint32_t reserved;
@@ -143,6 +160,11 @@ typedef struct smi_output_sink {
    * non-SMI_SUCCESS return the host has already called release. */
   smi_status_t (*adopt)(void* ctx, const char* name, int32_t dtype, const int64_t* shape,
                         uint32_t ndim, void* data, void (*release)(void* opaque), void* opaque);
+  /* SMI 1.2, read only when struct_size covers them: the host's output bindings, at most one per
+   * declared output, in no particular order; bindings is NULL when num_bindings is 0. */
+  const smi_output_binding_t* bindings;
+  uint32_t num_bindings;
+  uint32_t reserved2;
 } smi_output_sink_t;
 
 /* ---- what the host gives the plugin ----------------------------------------------------- */

@@ -1,6 +1,7 @@
 // onnx-runtime-builtin: the SMI vtable over graph::Session. Typed tensors go through
-// ext->tensor_inference (inputs read in place, outputs handed over with adopt, no copies); the
-// seed's byte-level `inference` speaks JSON (onnx_plugin_json.cc).
+// ext->tensor_inference (inputs read in place, outputs computed into the host's output bindings
+// or handed over with adopt, no copies); the seed's byte-level `inference` speaks JSON
+// (onnx_plugin_json.cc).
 #include "plugins/onnx/onnx_plugin.h"
 
 #include <dirent.h>
@@ -144,7 +145,9 @@ const char* PluginVersion(void) { return "1.0.0"; }
 const char* Frameworks(void) { return "onnx,pytorch,tensorflow,huggingface"; }
 uint32_t SmiVersion(void) { return SMI_VERSION; }
 
-// The zero-copy path: inputs wrap the caller's bytes, outputs are adopted by the host.
+// The zero-copy path: inputs wrap the caller's bytes, outputs are adopted by the host; an output
+// the engine computed into its SMI 1.2 binding is adopted at the bound address, which tells the
+// host it is already in place.
 smi_status_t TensorInference(smi_model_handle_t handle, const smi_tensor_t* inputs,
                              size_t num_inputs, const smi_output_sink_t* sink) {
   if (handle == nullptr || sink == nullptr || (inputs == nullptr && num_inputs > 0)) {
@@ -152,7 +155,7 @@ smi_status_t TensorInference(smi_model_handle_t handle, const smi_tensor_t* inpu
   }
   std::vector<Tensor> outs;
   auto* m = static_cast<OnnxModel*>(handle);
-  Status s = m->Run(inputs, num_inputs, &outs);
+  Status s = m->Run(inputs, num_inputs, &outs, sink);
   if (!s.ok()) return FromStatus(s);
   const auto& decl = m->session()->outputs();
   for (size_t i = 0; i < outs.size(); ++i) {

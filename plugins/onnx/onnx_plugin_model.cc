@@ -2,6 +2,7 @@
 #include "plugins/onnx/onnx_plugin_model.h"
 
 #include <cstddef>
+#include <cstring>
 
 #include "runtime/plugin_host_dtype.h"
 
@@ -50,7 +51,8 @@ void OnnxModel::Unload() {
   session_.reset();
 }
 
-Status OnnxModel::Run(const smi_tensor_t* inputs, size_t num_inputs, std::vector<Tensor>* outputs) {
+Status OnnxModel::Run(const smi_tensor_t* inputs, size_t num_inputs, std::vector<Tensor>* outputs,
+                      const smi_output_sink_t* sink) {
   if (session_ == nullptr) return FailedPrecondition("the model is not loaded");
   std::vector<NamedTensor> named;
   named.reserve(num_inputs);
@@ -76,7 +78,28 @@ Status OnnxModel::Run(const smi_tensor_t* inputs, size_t num_inputs, std::vector
                           Tensor::FromStorage(std::move(storage), dtype, std::move(shape)));
     named.emplace_back(t.name, std::move(tensor));
   }
-  return session_->Run(named, outputs);
+  // SMI 1.2 bindings, when the host's sink is new enough to carry them. The memory may be a
+  // client's shared memory, so private_memory stays false: only floating outputs are placed.
+  const size_t covers_bindings =
+      offsetof(smi_output_sink_t, num_bindings) + sizeof(sink->num_bindings);
+  if (sink == nullptr || sink->struct_size < covers_bindings || sink->num_bindings == 0 ||
+      sink->bindings == nullptr) {
+    return session_->Run(named, outputs);
+  }
+  const std::vector<TensorInfo>& decl = session_->outputs();
+  std::vector<graph::OutputBinding> bindings(decl.size());
+  for (uint32_t k = 0; k < sink->num_bindings; ++k) {
+    const smi_output_binding_t& b = sink->bindings[k];
+    if (b.name == nullptr || b.data == nullptr || b.capacity == 0) continue;
+    for (size_t i = 0; i < decl.size(); ++i) {
+      if (bindings[i].data == nullptr && std::strcmp(decl[i].name.c_str(), b.name) == 0) {
+        bindings[i].data = b.data;
+        bindings[i].capacity = static_cast<size_t>(b.capacity);
+        break;
+      }
+    }
+  }
+  return session_->RunInto(named, bindings, outputs);
 }
 
 smi_status_t OnnxModel::Describe(smi_model_info_t* info) const {

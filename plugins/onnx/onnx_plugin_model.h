@@ -26,7 +26,11 @@ class OnnxModel {
   graph::Session* session() const { return session_.get(); }
 
   // Runs on SMI tensors (read in place). Outputs in the order of session()->outputs().
-  Status Run(const smi_tensor_t* inputs, size_t num_inputs, std::vector<Tensor>* outputs);
+  // `sink` (may be null): where its SMI 1.2 output bindings come from; floating outputs the kernels
+  // allocate are computed straight into them (graph::Session::RunInto), and then
+  // outputs[i].raw_data() is the binding's data.
+  Status Run(const smi_tensor_t* inputs, size_t num_inputs, std::vector<Tensor>* outputs,
+             const smi_output_sink_t* sink = nullptr);
   // Fills what info->struct_size covers; the tables live as long as the loaded session.
   smi_status_t Describe(smi_model_info_t* info) const;
   // Byte-level inference: a JSON object of named inputs in, a JSON object of outputs out

@@ -35,6 +35,14 @@ struct InferenceTiming {
   int64_t plugin_us = 0;  // time spent inside the plugin's inference entry
 };
 
+// Memory where the caller would like one output written (LoadedModel::InferInto), e.g. a client's
+// shared-memory region: data + offset, the bytes it may hold, and the region as owner.
+struct OutputBinding {
+  void* data = nullptr;         // nullptr: this output is not bound
+  size_t capacity = 0;          // bytes writable at data
+  std::shared_ptr<void> owner;  // held by the output tensor that views data (may be null)
+};
+
 // One model loaded by one plugin.
 class LoadedModel {
  public:
@@ -45,6 +53,18 @@ class LoadedModel {
   // Runs inference. Inputs by name; outputs come back named, in the order of outputs().
   virtual Status Infer(const std::vector<NamedTensor>& inputs, std::vector<NamedTensor>* outputs,
                        InferenceTiming* timing = nullptr) = 0;
+  // As Infer, with bindings[i] for outputs()[i] (shorter: the rest unbound). A plugin that
+  // computes output i straight into its binding (SMI 1.2 smi_output_binding_t; the built-in ONNX
+  // plugin for floating outputs its kernels allocate) hands it back viewing the bound memory:
+  // outputs[i].raw_data() == bindings[i].data, and the tensor holds the owner. Any other output
+  // comes back as Infer gives it and the caller copies it where it has to go. Bound memory must
+  // stay valid and writable during the call; its contents are unspecified after an error.
+  virtual Status InferInto(const std::vector<NamedTensor>& inputs,
+                           const std::vector<OutputBinding>& bindings,
+                           std::vector<NamedTensor>* outputs, InferenceTiming* timing = nullptr) {
+    (void)bindings;
+    return Infer(inputs, outputs, timing);
+  }
 
   // What the plugin implements: the typed tensor entry (ext->tensor_inference) and/or the
   // seed's byte-level `inference`. Infer works either way (a byte-only plugin gets the inputs

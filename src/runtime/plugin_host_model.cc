@@ -84,6 +84,25 @@ struct SinkState {
   const std::shared_ptr<PluginInstance>* plugin;
   std::vector<NamedTensor>* out;
   Status error;
+  // The SMI 1.2 bindings passed in c.bindings, and for each the caller's binding (its owner).
+  std::vector<smi_output_binding_t> smi_bindings;
+  std::vector<const OutputBinding*> bindings;
+
+  // The caller's binding of output `name` when the plugin wrote it there (data is the bound
+  // address), else nullptr. Records an error when the output ran past the binding.
+  const OutputBinding* InPlace(const OutputSpec& spec, const void* data) {
+    for (size_t i = 0; i < smi_bindings.size(); ++i) {
+      if (smi_bindings[i].data != data || spec.name != smi_bindings[i].name) continue;
+      if (spec.nbytes > smi_bindings[i].capacity) {
+        Record(InvalidArgument("plugin '", (*plugin)->id(), "': output '", spec.name, "' of ",
+                               spec.nbytes, " bytes was handed over in its ",
+                               smi_bindings[i].capacity, "-byte output binding"));
+        return nullptr;
+      }
+      return bindings[i];
+    }
+    return nullptr;
+  }
 
   bool Record(Status s) {
     if (error.ok()) error = std::move(s);
@@ -131,6 +150,19 @@ struct SinkState {
     Status s = ReadOutputSpec(plugin->trusted(), plugin->id(), name, dtype, shape, ndim, &spec);
     if (!s.ok()) return self->Record(s), SMI_ERROR_INVALID_PARAM;
     if (!self->CheckNew(spec)) return SMI_ERROR_INVALID_PARAM;
+    if (spec.nbytes > 0 && !self->smi_bindings.empty()) {
+      // Written into the caller's memory: take it where it lies; the plugin's buffer (owner) is
+      // released when this returns.
+      const OutputBinding* b = self->InPlace(spec, data);
+      if (!self->error.ok()) return SMI_ERROR_INVALID_PARAM;
+      if (b != nullptr) {
+        auto t = Tensor::FromStorage(Storage::Wrap(data, spec.nbytes, b->owner), spec.dtype,
+                                     std::move(spec.shape));
+        if (!t.ok()) return self->Record(t.status()), SMI_ERROR_INVALID_PARAM;
+        self->out->emplace_back(std::move(spec.name), std::move(*t));
+        return SMI_SUCCESS;
+      }
+    }
     if (spec.nbytes > 0 &&
         (data == nullptr || (!plugin->trusted() && !IsReadable(data, spec.nbytes)))) {
       self->Record(InvalidArgument("plugin '", plugin->id(), "': output '", spec.name,
@@ -297,12 +329,23 @@ Status PluginModel::ReadModelInfo() {
 Status PluginModel::Infer(const std::vector<NamedTensor>& inputs, std::vector<NamedTensor>* outputs,
                           InferenceTiming* timing) {
   if (outputs == nullptr) return InvalidArgument("outputs is null");
-  if (plugin_->tensor_inference() != nullptr) return InferTensors(inputs, outputs, timing);
+  if (plugin_->tensor_inference() != nullptr) return InferTensors(inputs, outputs, timing, nullptr);
+  return InferViaBytes(inputs, outputs, timing);
+}
+
+Status PluginModel::InferInto(const std::vector<NamedTensor>& inputs,
+                              const std::vector<OutputBinding>& bindings,
+                              std::vector<NamedTensor>* outputs, InferenceTiming* timing) {
+  if (outputs == nullptr) return InvalidArgument("outputs is null");
+  if (plugin_->tensor_inference() != nullptr) {
+    return InferTensors(inputs, outputs, timing, &bindings);
+  }
   return InferViaBytes(inputs, outputs, timing);
 }
 
 Status PluginModel::InferTensors(const std::vector<NamedTensor>& inputs,
-                                 std::vector<NamedTensor>* outputs, InferenceTiming* timing) {
+                                 std::vector<NamedTensor>* outputs, InferenceTiming* timing,
+                                 const std::vector<OutputBinding>* bindings) {
   // Inputs are passed in place; only non-contiguous views are copied.
   constexpr size_t kInline = 8;
   smi_tensor_t inline_tensors[kInline];
@@ -352,6 +395,23 @@ Status PluginModel::InferTensors(const std::vector<NamedTensor>& inputs,
   sink.c.adopt = &SinkState::Adopt;
   sink.plugin = &plugin_;
   sink.out = outputs;
+  sink.c.bindings = nullptr;
+  sink.c.num_bindings = 0;
+  sink.c.reserved2 = 0;
+  if (bindings != nullptr) {
+    // Bindings travel by declared output name; a plugin that declares no outputs gets none.
+    const size_t n = std::min(bindings->size(), outputs_.size());
+    for (size_t i = 0; i < n; ++i) {
+      const OutputBinding& b = (*bindings)[i];
+      if (b.data == nullptr || b.capacity == 0) continue;
+      sink.smi_bindings.push_back({outputs_[i].name.c_str(), b.data, b.capacity});
+      sink.bindings.push_back(&b);
+    }
+    if (!sink.smi_bindings.empty()) {
+      sink.c.bindings = sink.smi_bindings.data();
+      sink.c.num_bindings = static_cast<uint32_t>(sink.smi_bindings.size());
+    }
+  }
 
   const TensorInferenceFn fn = plugin_->tensor_inference();
   const int64_t t0 = timing != nullptr ? NowUs() : 0;

@@ -35,6 +35,9 @@ class PluginModel final : public LoadedModel {
   const std::vector<TensorInfo>& outputs() const override { return outputs_; }
   Status Infer(const std::vector<NamedTensor>& inputs, std::vector<NamedTensor>* outputs,
                InferenceTiming* timing = nullptr) override;
+  Status InferInto(const std::vector<NamedTensor>& inputs,
+                   const std::vector<OutputBinding>& bindings, std::vector<NamedTensor>* outputs,
+                   InferenceTiming* timing = nullptr) override;
   bool has_tensor_inference() const override { return plugin_->tensor_inference() != nullptr; }
   bool has_raw_inference() const override { return plugin_->vtable().inference != nullptr; }
   Status InferRaw(std::string_view input, std::string* output,
@@ -44,7 +47,7 @@ class PluginModel final : public LoadedModel {
   explicit PluginModel(std::shared_ptr<PluginInstance> plugin) : plugin_(std::move(plugin)) {}
   Status ReadModelInfo();
   Status InferTensors(const std::vector<NamedTensor>& inputs, std::vector<NamedTensor>* outputs,
-                      InferenceTiming* timing);
+                      InferenceTiming* timing, const std::vector<OutputBinding>* bindings);
   Status InferViaBytes(const std::vector<NamedTensor>& inputs, std::vector<NamedTensor>* outputs,
                        InferenceTiming* timing);
 

@@ -1,7 +1,9 @@
 // onnx-runtime-builtin through the ABI gives what graph::Session gives directly, on both entries.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "graph/session.h"
 #include "mlos/smi_spec.h"
@@ -96,6 +98,43 @@ TEST_F(OnnxPluginTest, TensorsThroughTheAbiMatchTheEngineAndTheReference) {
   for (int64_t i = 0; i < 6; ++i) {
     EXPECT_EQ(outs[0].second.GetAsDouble(i), direct[0].GetAsDouble(i)) << i;
     EXPECT_NEAR(outs[0].second.GetAsDouble(i), ref[static_cast<size_t>(i)], 1e-5) << i;
+  }
+}
+
+// SMI 1.2 output bindings: the engine computes y straight into the caller's memory, and the
+// host hands it back there (the copy the servers used to make is gone).
+TEST_F(OnnxPluginTest, OutputsAreComputedIntoTheCallersBinding) {
+  auto m = host_->LoadModel("onnx-runtime-builtin", "tiny", model_path_).value();
+  const std::vector<float> xs = {1, -2, 0.5f, 3, -1, -1, 2, 0.25f, 4, 0, -3, 1};
+  Tensor x = Tensor::FromVector<float>({3, 4}, xs).value();
+  const auto ref = Reference(xs, 3);
+  alignas(64) float region[64];
+  std::fill(std::begin(region), std::end(region), -9.f);
+  auto owner = std::make_shared<int>(0);
+  std::vector<OutputBinding> b(1);
+  b[0] = {region + 16, 9 * sizeof(float), owner};
+  for (int run = 0; run < 3; ++run) {  // the recording run and planned runs alike
+    std::vector<NamedTensor> outs;
+    ASSERT_TRUE(m->InferInto({{"x", x}}, b, &outs).ok());
+    ASSERT_EQ(outs.size(), 1u);
+    EXPECT_EQ(outs[0].second.raw_data(), region + 16) << "run " << run;
+    EXPECT_EQ(outs[0].second.shape(), (Shape{3, 3}));
+    for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(region[16 + i], ref[i], 1e-5) << i;
+    EXPECT_EQ(region[15], -9.f);
+    EXPECT_EQ(region[25], -9.f);
+    EXPECT_EQ(owner.use_count(), 3);  // b[0] and the output tensor
+  }
+  EXPECT_EQ(owner.use_count(), 2);
+  // Fallbacks: one float short, then misaligned; the answer is right and elsewhere.
+  for (OutputBinding bad :
+       {OutputBinding{region + 16, 9 * sizeof(float) - 4, nullptr},
+        OutputBinding{reinterpret_cast<uint8_t*>(region) + 66, 9 * sizeof(float), nullptr}}) {
+    std::vector<NamedTensor> outs;
+    ASSERT_TRUE(m->InferInto({{"x", x}}, {bad}, &outs).ok());
+    EXPECT_NE(outs[0].second.raw_data(), bad.data);
+    for (size_t i = 0; i < ref.size(); ++i) {
+      EXPECT_NEAR(outs[0].second.GetAsDouble(static_cast<int64_t>(i)), ref[i], 1e-5) << i;
+    }
   }
 }
 

@@ -134,7 +134,11 @@ TEST(PluginHost, RefusesIncompatibleVersionsWithAClearMessage) {
   auto host = NewHost(&pool, false);
   auto major = host->RegisterPlugin("m", "", "", TestPlugin("major2"));
   EXPECT_EQ(major.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(major.status().message().find("built for SMI 2.0.0 but this host implements SMI 1.1.0"),
+  const std::string host_version = std::to_string(SMI_VERSION_MAJOR) + "." +
+                                   std::to_string(SMI_VERSION_MINOR) + "." +
+                                   std::to_string(SMI_VERSION_PATCH);
+  EXPECT_NE(major.status().message().find("built for SMI 2.0.0 but this host implements SMI " +
+                                          host_version),
             std::string::npos)
       << major.status().message();
   EXPECT_NE(major.status().message().find("major versions must be equal"), std::string::npos);

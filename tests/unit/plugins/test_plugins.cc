@@ -2,6 +2,7 @@
 // TEST_VARIANT, each faulty in its own way. The "faulty" variant (the default) misbehaves per
 // model, chosen by the model path's last component, so one library covers every runtime fault.
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -167,6 +168,24 @@ smi_status_t TensorInference(smi_model_handle_t h, const smi_tensor_t* in, size_
   if (mode == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(2));
   size_t count = x->data_size / sizeof(float);
   float* y;
+  if (mode == "in_place" || mode == "in_place_overrun") {
+    // SMI 1.2: compute into the host's binding for "y" when there is room, else allocate.
+    const size_t covers = offsetof(smi_output_sink_t, num_bindings) + sizeof(uint32_t);
+    const smi_output_binding_t* b = nullptr;
+    for (uint32_t i = 0; sink->struct_size >= covers && i < sink->num_bindings; ++i) {
+      if (std::strcmp(sink->bindings[i].name, "y") == 0) b = &sink->bindings[i];
+    }
+    if (b != nullptr && b->capacity >= count * sizeof(float)) {
+      y = static_cast<float*>(b->data);
+      for (size_t i = 0; i < count; ++i) y[i] = static_cast<const float*>(x->data)[i] + 1;
+      // "in_place_overrun" claims one element more than the binding holds.
+      const int64_t shape[1] = {static_cast<int64_t>(b->capacity / sizeof(float)) + 1};
+      if (mode == "in_place_overrun") {
+        return sink->adopt(sink->ctx, "y", SMI_DTYPE_FLOAT32, shape, 1, y, nullptr, nullptr);
+      }
+      return sink->adopt(sink->ctx, "y", SMI_DTYPE_FLOAT32, x->shape, x->ndim, y, nullptr, nullptr);
+    }
+  }
   if (mode == "adopt") {
     y = static_cast<float*>(std::malloc(count * sizeof(float) + 1));
     for (size_t i = 0; i < count; ++i) y[i] = static_cast<const float*>(x->data)[i] + 1;
