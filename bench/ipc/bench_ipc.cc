@@ -2,7 +2,7 @@
 // over HTTP, in the same run (bench/ipc/run_ipc_bench.sh starts the daemon and the models).
 //
 //   bench_ipc --socket PATH --http-port N --tiny MODEL_ID --echo MODEL_ID [--tiny-dir DIR]
-//             [--iters N] [--echo-mib 64] [--json-iters 2] [--http-shm 1]
+//             [--iters N] [--echo-mib 64] [--json-iters 2] [--http-shm 1] [--relu MODEL_ID]
 //
 // Prints one JSON object: p50/p99 (microseconds) of health and of a tiny model's inference over
 // IPC and HTTP, the IPC inference overhead over the plugin's own time, the embedded
@@ -10,6 +10,10 @@
 // HTTP binary tensors and HTTP JSON (milliseconds). With --http-shm 1 (the daemon started with
 // --http-shm) also the echo over HTTP with Triton's system shared memory: input and output in a
 // POSIX shm object registered through /v2/systemsharedmemory, only JSON headers on the wire.
+// The echo's output is a view of its input, so the daemon must copy it into the client's
+// output memory; --relu names a model computing Relu on the same tensor, whose output the engine
+// can write straight into the client's memory (SMI 1.2 output bindings): the relu_* fields time
+// it through shared-memory IPC and HTTP + shm.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -139,6 +143,7 @@ int main(int argc, char** argv) {
   int echo_mib = std::atoi(Arg(argc, argv, "--echo-mib", "64").c_str());
   int json_iters = std::atoi(Arg(argc, argv, "--json-iters", "2").c_str());
   bool http_shm = std::atoi(Arg(argc, argv, "--http-shm", "0").c_str()) != 0;
+  std::string relu = Arg(argc, argv, "--relu", "");
 
   auto client = mlos::api::IpcClient::Connect("unix://" + sock);
   if (!client.ok()) {
@@ -211,7 +216,8 @@ int main(int argc, char** argv) {
   }
 
   // ---- 64 MiB echo ----
-  double shm_ms = 0, bin_ms = 0, json_ms = 0, http_shm_ms = 0;
+  double shm_ms = 0, bin_ms = 0, json_ms = 0, http_shm_ms = 0, relu_shm_ms = 0,
+         relu_http_shm_ms = 0;
   bool echo_ok = true;
   if (!echo.empty()) {
     int64_t n = static_cast<int64_t>(echo_mib) << 18;  // float32 elements
@@ -221,21 +227,29 @@ int main(int argc, char** argv) {
     mlos::Tensor big = mlos::Tensor::FromStorage(st, mlos::DType::kFloat32, {n}).value();
     float* f = big.data<float>();
     for (int64_t i = 0; i < n; ++i) f[i] = static_cast<float>(i % 1000) * 0.5f;
-    std::vector<double> t;
-    for (int i = 0; i < 6; ++i) {
-      auto t0 = Clock::now();
-      auto r = c->Infer(echo, {{"x", big}});
-      t.push_back(Us(t0, Clock::now()) / 1000);
-      if (!r.ok()) {
-        fprintf(stderr, "%s\n", r.status().ToString().c_str());
-        return 1;
+    // Through shared-memory IPC: the input in a registered region, the output in the client's
+    // output window. The median of 5 after one call that sizes the window.
+    auto ipc_shm = [&](const std::string& model, double* ms) {
+      std::vector<double> t;
+      for (int i = 0; i < 6; ++i) {
+        auto t0 = Clock::now();
+        auto r = c->Infer(model, {{"x", big}});
+        t.push_back(Us(t0, Clock::now()) / 1000);
+        if (!r.ok()) {
+          fprintf(stderr, "%s\n", r.status().ToString().c_str());
+          return false;
+        }
+        const float* y = (*r)[0].second.data<float>();
+        echo_ok =
+            echo_ok && (*r)[0].second.numel() == n && y[n - 1] == f[n - 1] && y[12345] == f[12345];
       }
-      const float* y = (*r)[0].second.data<float>();
-      echo_ok =
-          echo_ok && (*r)[0].second.numel() == n && y[n - 1] == f[n - 1] && y[12345] == f[12345];
-    }
-    t.erase(t.begin());  // first call sizes the output window
-    shm_ms = Pct(t, 0.5);
+      t.erase(t.begin());  // first call sizes the output window
+      *ms = Pct(t, 0.5);
+      return true;
+    };
+    if (!ipc_shm(echo, &shm_ms)) return 1;
+    if (!relu.empty() && !ipc_shm(relu, &relu_shm_ms)) return 1;
+    std::vector<double> t;
     std::string ename = echo.substr(0, echo.find('@'));
     std::string epath = "/v2/models/" + UrlEncode(ename) + "/infer";
     std::string hdr =
@@ -309,29 +323,37 @@ int main(int argc, char** argv) {
         shm_unlink(key);
         return 1;
       }
-      std::string sb = "{\"inputs\":[{\"name\":\"x\",\"shape\":[" + std::to_string(n) +
-                       "],\"datatype\":\"FP32\",\"parameters\":{\"shared_memory_region\":"
-                       "\"bench-echo\",\"shared_memory_byte_size\":" +
-                       std::to_string(bytes) +
-                       "}}],\"outputs\":[{\"name\":\"y\",\"parameters\":{"
-                       "\"shared_memory_region\":\"bench-echo\",\"shared_memory_offset\":" +
-                       std::to_string(bytes) +
-                       ",\"shared_memory_byte_size\":" + std::to_string(bytes) + "}}]}";
-      t.clear();
-      for (int i = 0; i < 6; ++i) {
-        std::memset(obj + bytes, 0, bytes);  // outside the timing: the output must be rewritten
-        auto t0 = Clock::now();
-        s = http.Request("POST", epath, "Content-Type: application/json\r\n", sb, &body);
-        t.push_back(Us(t0, Clock::now()) / 1000);
-        if (s != 200) {
-          fprintf(stderr, "HTTP shm echo %d %.200s\n", s, body.c_str());
-          shm_unlink(key);
-          return 1;
+      auto http_shm_run = [&](const std::string& model, double* ms) {
+        std::string mpath = "/v2/models/" + UrlEncode(model.substr(0, model.find('@'))) + "/infer";
+        std::string sb = "{\"inputs\":[{\"name\":\"x\",\"shape\":[" + std::to_string(n) +
+                         "],\"datatype\":\"FP32\",\"parameters\":{\"shared_memory_region\":"
+                         "\"bench-echo\",\"shared_memory_byte_size\":" +
+                         std::to_string(bytes) +
+                         "}}],\"outputs\":[{\"name\":\"y\",\"parameters\":{"
+                         "\"shared_memory_region\":\"bench-echo\",\"shared_memory_offset\":" +
+                         std::to_string(bytes) +
+                         ",\"shared_memory_byte_size\":" + std::to_string(bytes) + "}}]}";
+        t.clear();
+        for (int i = 0; i < 6; ++i) {
+          std::memset(obj + bytes, 0, bytes);  // outside the timing: the output must be rewritten
+          auto t0 = Clock::now();
+          int st = http.Request("POST", mpath, "Content-Type: application/json\r\n", sb, &body);
+          t.push_back(Us(t0, Clock::now()) / 1000);
+          if (st != 200) {
+            fprintf(stderr, "HTTP shm %s %d %.200s\n", model.c_str(), st, body.c_str());
+            return false;
+          }
+          echo_ok = echo_ok && std::memcmp(obj + bytes, f, bytes) == 0;
         }
-        echo_ok = echo_ok && std::memcmp(obj + bytes, f, bytes) == 0;
+        t.erase(t.begin());  // first call faults the output pages in on the server side
+        *ms = Pct(t, 0.5);
+        return true;
+      };
+      if (!http_shm_run(echo, &http_shm_ms) ||
+          (!relu.empty() && !http_shm_run(relu, &relu_http_shm_ms))) {
+        shm_unlink(key);
+        return 1;
       }
-      t.erase(t.begin());  // first call faults the output pages in on the server side
-      http_shm_ms = Pct(t, 0.5);
       (void)http.Request("POST", "/v2/systemsharedmemory/region/bench-echo/unregister", "", "",
                          &body);
       munmap(obj, 2 * bytes);
@@ -348,11 +370,13 @@ int main(int argc, char** argv) {
       "\"http_infer_p50_us\":%.1f,\"http_infer_p99_us\":%.1f,"
       "\"echo_mib\":%d,\"echo_shm_ms\":%.2f,\"echo_http_binary_ms\":%.2f,"
       "\"echo_http_json_ms\":%.2f,\"echo_http_shm_ms\":%.2f,\"json_over_shm\":%.1f,"
-      "\"binary_over_shm\":%.1f,\"json_over_http_shm\":%.1f,\"echo_verified\":%s}\n",
+      "\"binary_over_shm\":%.1f,\"json_over_http_shm\":%.1f,\"relu_shm_ms\":%.2f,"
+      "\"relu_http_shm_ms\":%.2f,\"echo_verified\":%s}\n",
       Pct(ipc_health, .5), Pct(ipc_health, .99), Pct(http_health, .5), Pct(http_health, .99),
       Pct(ipc_inf, .5), Pct(ipc_inf, .99), Pct(ipc_over, .5), Pct(ipc_over, .99), Pct(plugin, .5),
       Pct(embedded, .5), Pct(http_inf, .5), Pct(http_inf, .99), echo_mib, shm_ms, bin_ms, json_ms,
       http_shm_ms, shm_ms > 0 ? json_ms / shm_ms : 0.0, shm_ms > 0 ? bin_ms / shm_ms : 0.0,
-      http_shm_ms > 0 ? json_ms / http_shm_ms : 0.0, echo_ok ? "true" : "false");
+      http_shm_ms > 0 ? json_ms / http_shm_ms : 0.0, relu_shm_ms, relu_http_shm_ms,
+      echo_ok ? "true" : "false");
   return 0;
 }

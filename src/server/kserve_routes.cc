@@ -333,7 +333,11 @@ void ApiServer::KServeInfer(ModelEntry& e, const HttpRequest& req, HttpResponse*
   int64_t queue_us = start_us - req.received_us;
   std::vector<NamedTensor> outputs;
   runtime::InferenceTiming timing;
-  st = model->Infer(kr.inputs, &outputs, &timing);
+  std::vector<runtime::OutputBinding> bindings;  // outputs computed straight into their regions
+  for (const RequestedOutput& ro : kr.outputs) {
+    AddShmOutputBinding(model->outputs(), ro.name, ro.shm, &bindings);
+  }
+  st = model->InferInto(kr.inputs, bindings, &outputs, &timing);
   int64_t infer_us = runtime::MonotonicMicros() - start_us;
   if (!st.ok()) return fail(st);
   int64_t plugin_us = timing.plugin_us > 0 ? timing.plugin_us : infer_us;

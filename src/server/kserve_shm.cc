@@ -91,6 +91,22 @@ Result<Tensor> ShmInputTensor(const ShmTensorRef& ref, DType dtype, const Shape&
   return t;
 }
 
+void AddShmOutputBinding(const std::vector<TensorInfo>& declared, std::string_view name,
+                         const ShmTensorRef& ref, std::vector<runtime::OutputBinding>* bindings) {
+  if (!ref.region || ref.byte_size == 0) return;
+  for (size_t i = 0; i < declared.size(); ++i) {
+    if (declared[i].name != name) continue;
+    if (bindings->empty()) bindings->resize(declared.size());
+    runtime::OutputBinding& b = (*bindings)[i];
+    if (b.data != nullptr) return;
+    // [offset, offset + byte_size) was checked against the region by ParseShmRef.
+    b.data = ref.region->data() + ref.offset;
+    b.capacity = static_cast<size_t>(ref.byte_size);
+    b.owner = std::const_pointer_cast<ShmRegistry::Region>(ref.region);
+    return;
+  }
+}
+
 Result<uint64_t> WriteShmOutput(const Tensor& t, const ShmTensorRef& ref, std::string_view name) {
   const ShmRegistry::Region& r = *ref.region;
   MLOS_RETURN_IF_ERROR(r.StillBacked());
@@ -111,8 +127,9 @@ Result<uint64_t> WriteShmOutput(const Tensor& t, const ShmTensorRef& ref, std::s
   uint64_t n = t.nbytes();
   if (n > ref.byte_size) return too_small(n);
   if (t.is_contiguous()) {
-    // memmove: a model may hand back a view of an input that lives in the same region.
-    if (n) std::memmove(dst, t.raw_data(), static_cast<size_t>(n));
+    // Computed in place (the output binding): nothing to copy. Otherwise memmove: a model may
+    // hand back a view of an input that lives in the same region.
+    if (n && t.raw_data() != dst) std::memmove(dst, t.raw_data(), static_cast<size_t>(n));
     return n;
   }
   Result<Tensor> view = Tensor::FromStorage(Storage::Wrap(dst, static_cast<size_t>(n), nullptr),

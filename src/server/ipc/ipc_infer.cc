@@ -1,5 +1,7 @@
 // The IPC inference operation: inputs inline (viewed in the payload buffer) or in registered
-// shared-memory regions (viewed in place), outputs inline or written into a client region.
+// shared-memory regions (viewed in place), outputs inline or in a client region's output window:
+// computed there by the engine where the plugin can (SMI 1.2 output bindings), else copied once.
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/metrics.h"
@@ -14,6 +16,41 @@ namespace {
 constexpr uint64_t kAlign = proto::kPayloadAlign;
 
 uint64_t AlignUp(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+// Where each declared output may be computed in the window [0, capacity), by output position:
+// packed in order at 64-byte aligned offsets, an output of fully known shape getting exactly its
+// size; the first output whose size is unknown before the run gets the rest of the window and
+// the outputs after it get nothing (their offsets would depend on it). `slot_at[i]` is the
+// window offset of binding i (unset for unbound outputs).
+std::vector<runtime::OutputBinding> PlanWindow(const std::vector<TensorInfo>& declared,
+                                               uint8_t* window, uint64_t capacity,
+                                               const std::shared_ptr<ShmRegion>& owner,
+                                               std::vector<uint64_t>* slot_at) {
+  std::vector<runtime::OutputBinding> bindings;
+  uint64_t cursor = 0;
+  for (size_t i = 0; i < declared.size(); ++i) {
+    const TensorInfo& d = declared[i];
+    const uint64_t at = AlignUp(cursor);
+    if (d.dtype == DType::kString || at >= capacity) break;
+    uint64_t size = capacity - at;  // unknown size: the rest of the window
+    bool known = true;
+    for (int64_t dim : d.shape) known = known && dim >= 0;
+    if (known) {
+      Result<int64_t> n = NumElements(d.shape);
+      if (!n.ok() || static_cast<uint64_t>(*n) > size / DTypeSize(d.dtype)) break;
+      size = static_cast<uint64_t>(*n) * DTypeSize(d.dtype);
+    }
+    if (bindings.empty()) {
+      bindings.resize(declared.size());
+      slot_at->assign(declared.size(), 0);
+    }
+    bindings[i] = {window + at, static_cast<size_t>(size), owner};
+    (*slot_at)[i] = at;
+    if (!known) break;
+    cursor = at + size;
+  }
+  return bindings;
+}
 
 }  // namespace
 
@@ -105,13 +142,60 @@ Status IpcConnection::Infer(proto::Reader* r) {
   MLOS_RETURN_IF_ERROR(r->Check("infer"));
   if (!r->at_end()) return fail(InvalidArgument("infer: ", r->remaining(), " trailing bytes"));
 
+  // Range checked above: [out_offset, out_offset + out_capacity) lies in the region.
+  uint8_t* window = out_region ? static_cast<uint8_t*>(out_region->data()) + out_offset : nullptr;
+  std::vector<uint64_t> slot_at;
+  std::vector<runtime::OutputBinding> bindings;
+  if (out_region)
+    bindings = PlanWindow(model->outputs(), window, out_capacity, out_region, &slot_at);
+
   std::vector<NamedTensor> outputs;
   runtime::InferenceTiming timing;
   int64_t infer_start = runtime::MonotonicMicros();
-  Status st = model->Infer(inputs, &outputs, &timing);
+  Status st = model->InferInto(inputs, bindings, &outputs, &timing);
   int64_t infer_us = runtime::MonotonicMicros() - infer_start;
   if (!st.ok()) return fail(st);
   int64_t plugin_us = timing.plugin_us > 0 ? timing.plugin_us : infer_us;
+
+  // Window offsets: outputs the engine wrote in place stay where they are; the others are copied
+  // after the last in-place byte (64-byte aligned, in order) while they fit, else sent inline.
+  constexpr uint64_t kInline = UINT64_MAX;
+  std::vector<uint64_t> at(outputs.size(), kInline);
+  uint64_t cursor = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& t = outputs[i].second;
+    if (t.dtype() == DType::kString) {
+      return fail(Unimplemented("output '", outputs[i].first,
+                                "' is a string tensor; IPC v1 carries only "
+                                "fixed-size types"));
+    }
+    if (i < bindings.size() && bindings[i].data != nullptr && t.nbytes() > 0 &&
+        t.raw_data() == bindings[i].data && t.is_contiguous()) {
+      at[i] = slot_at[i];
+      cursor = std::max(cursor, slot_at[i] + t.nbytes());
+    }
+  }
+  for (size_t i = 0; out_region && i < outputs.size(); ++i) {
+    const Tensor& t = outputs[i].second;
+    if (at[i] != kInline) continue;
+    const uint64_t nbytes = t.nbytes();
+    const uint64_t a = AlignUp(cursor);
+    if (a > out_capacity || nbytes > out_capacity - a) continue;
+    uint8_t* dst = window + a;
+    if (t.is_contiguous()) {
+      // memmove: the output may view an input the client placed in this same region.
+      if (nbytes) std::memmove(dst, t.raw_data(), nbytes);
+    } else {
+      Result<std::shared_ptr<Storage>> s = Storage::FromShm(out_region, out_offset + a, nbytes);
+      if (!s.ok()) return fail(s.status());
+      Result<Tensor> view = Tensor::FromStorage(std::move(s).value(), t.dtype(), t.shape());
+      if (!view.ok()) return fail(view.status());
+      st = view->CopyFrom(t);
+      if (!st.ok()) return fail(st);
+    }
+    at[i] = a;
+    cursor = a + nbytes;
+  }
 
   reply_.clear();
   proto::Writer w(&reply_);
@@ -119,31 +203,12 @@ Status IpcConnection::Infer(proto::Reader* r) {
   size_t server_us_at = reply_.size();
   w.I64(0);  // server time, patched below
   w.U32(static_cast<uint32_t>(outputs.size()));
-  uint64_t cursor = 0;  // bytes used of the output window
-  for (const auto& [name, t] : outputs) {
-    if (t.dtype() == DType::kString) {
-      return fail(Unimplemented("output '", name,
-                                "' is a string tensor; IPC v1 carries only "
-                                "fixed-size types"));
-    }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [name, t] = outputs[i];
     proto::WriteTensorHead(&w, name, t.dtype(), t.shape());
-    uint64_t nbytes = t.nbytes();
-    uint64_t at = AlignUp(cursor);
-    if (out_region && at <= out_capacity && nbytes <= out_capacity - at) {
-      // Range checked above: [out_offset, out_offset + out_capacity) lies in the region.
-      uint8_t* dst = static_cast<uint8_t*>(out_region->data()) + out_offset + at;
-      if (t.is_contiguous()) {
-        if (nbytes) std::memcpy(dst, t.raw_data(), nbytes);
-      } else {
-        Result<std::shared_ptr<Storage>> s = Storage::FromShm(out_region, out_offset + at, nbytes);
-        if (!s.ok()) return fail(s.status());
-        Result<Tensor> view = Tensor::FromStorage(std::move(s).value(), t.dtype(), t.shape());
-        if (!view.ok()) return fail(view.status());
-        st = view->CopyFrom(t);
-        if (!st.ok()) return fail(st);
-      }
-      proto::WriteTensorShm(&w, out_region_id, out_offset + at, nbytes);
-      cursor = at + nbytes;
+    const uint64_t nbytes = t.nbytes();
+    if (at[i] != kInline) {
+      proto::WriteTensorShm(&w, out_region_id, out_offset + at[i], nbytes);
     } else if (t.is_contiguous()) {
       proto::WriteTensorInline(&w, 0, t.raw_data(), nbytes);
     } else {
