@@ -7,6 +7,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -156,11 +157,12 @@ class OutputBindingTest : public ::testing::Test {
 
 // 64-byte aligned scratch standing in for a client region.
 struct Buffer {
-  explicit Buffer(size_t n) : bytes(new (std::align_val_t(64)) uint8_t[n + 64]) {
-    std::memset(bytes.get(), 0xCD, n + 64);
+  explicit Buffer(size_t n) : bytes(n + 128, 0xCD) {}
+  uint8_t* at(size_t off) {
+    const auto base = reinterpret_cast<uintptr_t>(bytes.data());
+    return bytes.data() + ((64 - base % 64) % 64) + off;
   }
-  uint8_t* at(size_t off) { return bytes.get() + off; }
-  std::unique_ptr<uint8_t[]> bytes;
+  std::vector<uint8_t> bytes;
 };
 
 TEST_F(OutputBindingTest, KernelOutputsAreWrittenInPlaceOnEveryRun) {
