@@ -62,9 +62,10 @@ ERROR_VERSION_MISMATCH = -7
 
 # The SMI version of include/mlos/smi_spec.h (tests/unit/training_service/
 # smi_python_version_test.cc keeps them equal). 1.1 added the optional training entries
-# (smi_plugin_training); Python plugins do not implement them, which the spec allows.
+# (smi_plugin_training), 1.2 the optional output bindings of the sink; Python plugins use
+# neither, which the spec allows (their outputs are copied as before).
 SMI_VERSION_MAJOR = 1
-SMI_VERSION_MINOR = 1
+SMI_VERSION_MINOR = 2
 SMI_VERSION_PATCH = 0
 SMI_VERSION = (SMI_VERSION_MAJOR << 16) | (SMI_VERSION_MINOR << 8) | SMI_VERSION_PATCH
 

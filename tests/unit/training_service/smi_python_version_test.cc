@@ -1,5 +1,5 @@
 // python/mlos_smi declares the SMI version its plugins are written against; it must be the
-// version of include/mlos/smi_spec.h (1.1 since the training entries). Reads the Python source
+// version of include/mlos/smi_spec.h (1.2 since the output bindings). Reads the Python source
 // and compares its three numbers with the C header's macros.
 #include <gtest/gtest.h>
 
