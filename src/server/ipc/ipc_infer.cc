@@ -3,8 +3,11 @@
 // computed there by the engine where the plugin can (SMI 1.2 output bindings), else copied once.
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "runtime/metrics.h"
+#include "runtime/plugin_host.h"
 #include "server/ipc/ipc_connection.h"
 
 namespace mlos::server::ipc {
