@@ -57,9 +57,9 @@ TEST_F(KernelApiTrainingTest, StartBuildsTheRequestTheDaemonNeeds) {
   // A relative path that exists here is sent absolute; a name that is no file stays as is.
   const std::string rel = "mlos-kapi-train-data-" + std::to_string(getpid()) + ".csv";
   std::ofstream(rel) << "1,2,0\n";
-  std::string id = kernel_->start_training(
-      "digits@1.0.0", rel,
-      R"({"epochs": 4, "register_as": "mine", "register_version": "2.0.0",
+  std::string id =
+      kernel_->start_training("digits@1.0.0", rel,
+                              R"({"epochs": 4, "register_as": "mine", "register_version": "2.0.0",
           "output_path": "out/model.pt"})");
   fs::remove(rel);
   EXPECT_EQ(id, "train-1");
