@@ -209,7 +209,7 @@ void WriteStatusFields(const TrainingStatus& s, Writer* w) {
   w->Key("id");
   WriteStr(w, s.id);
   w->Key("state");
-  w->String(TrainingStateName(s.state));
+  w->String(training::SessionStateName(s.state));
   w->Key("error");
   WriteStr(w, s.error);
   w->Key("epoch");
@@ -291,28 +291,10 @@ std::string Finish(const rapidjson::StringBuffer& sb) {
 
 }  // namespace
 
-const char* TrainingStateName(SessionState state) {
-  switch (state) {
-    case SessionState::kRunning:
-      return "running";
-    case SessionState::kPaused:
-      return "paused";
-    case SessionState::kStopped:
-      return "stopped";
-    case SessionState::kCompleted:
-      return "completed";
-    case SessionState::kFailed:
-      return "failed";
-    case SessionState::kStarting:
-      return "starting";
-  }
-  return "unknown";
-}
-
 Result<SessionState> ParseTrainingState(std::string_view name) {
   for (SessionState s : {SessionState::kStarting, SessionState::kRunning, SessionState::kPaused,
                          SessionState::kStopped, SessionState::kCompleted, SessionState::kFailed}) {
-    if (name == TrainingStateName(s)) return s;
+    if (name == training::SessionStateName(s)) return s;
   }
   return InvalidArgument("'state' '", name,
                          "' is not starting, running, paused, stopped, completed or failed");

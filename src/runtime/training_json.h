@@ -28,7 +28,6 @@ Status ValidateTrainingConfig(const training::TrainingConfig& config);
 std::string TrainingStatusToJson(const training::TrainingStatus& status);
 Result<training::TrainingStatus> ParseTrainingStatus(std::string_view json);
 
-const char* TrainingStateName(training::SessionState state);
 Result<training::SessionState> ParseTrainingState(std::string_view name);
 
 // What the host sends a training plugin's train_start: the model file (already resolved), the

@@ -260,8 +260,8 @@ class PluginTrainingService final : public TrainingService {
     if (Terminal(state) || r->finalized) {
       // Every operation on an ended session (stop included, whichever way it ended) is
       // FailedPrecondition naming the state: HTTP 409, False from KernelAPI and Python.
-      return FailedPrecondition("training session '", id, "' is ", TrainingStateName(state),
-                                " and cannot be ", verb);
+      return FailedPrecondition("training session '", id, "' is ",
+                                training::SessionStateName(state), " and cannot be ", verb);
     }
     if (r->plugin_session.empty()) {
       // Dormant (restored after a restart): paused, or running without a training plugin.
@@ -296,7 +296,7 @@ class PluginTrainingService final : public TrainingService {
       auto again = records_.find(id);
       if (again != records_.end() && Terminal(again->second.stored.status.state)) {
         return FailedPrecondition("training session '", id, "' is ",
-                                  TrainingStateName(again->second.stored.status.state),
+                                  training::SessionStateName(again->second.stored.status.state),
                                   " and cannot be ", verb);
       }
       return s;

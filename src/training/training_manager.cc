@@ -3,24 +3,6 @@
 
 namespace mlos::training {
 
-const char* SessionStateName(SessionState s) {
-  switch (s) {
-    case SessionState::kRunning:
-      return "running";
-    case SessionState::kPaused:
-      return "paused";
-    case SessionState::kStopped:
-      return "stopped";
-    case SessionState::kCompleted:
-      return "completed";
-    case SessionState::kFailed:
-      return "failed";
-    case SessionState::kStarting:
-      return "starting";
-  }
-  return "unknown";
-}
-
 TrainingManager::~TrainingManager() {
   std::map<std::string, std::shared_ptr<TrainingSession>> sessions;
   {

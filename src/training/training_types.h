@@ -43,7 +43,24 @@ struct TrainingConfig {
 // kStarting: accepted, the model and data are being loaded on the session's thread (it becomes
 // running, paused when a pause came meanwhile, stopped, or failed when loading failed).
 enum class SessionState { kRunning, kPaused, kStopped, kCompleted, kFailed, kStarting };
-const char* SessionStateName(SessionState s);
+// The state's wire name ("starting", "running", ...), as every front end and the JSON use it.
+inline const char* SessionStateName(SessionState s) {
+  switch (s) {
+    case SessionState::kStarting:
+      return "starting";
+    case SessionState::kRunning:
+      return "running";
+    case SessionState::kPaused:
+      return "paused";
+    case SessionState::kStopped:
+      return "stopped";
+    case SessionState::kCompleted:
+      return "completed";
+    case SessionState::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
 
 struct CheckpointInfo {
   std::string path;

@@ -192,11 +192,11 @@ TEST(TrainingJsonTest, SessionRoundTrip) {
 TEST(TrainingJsonTest, EveryStateName) {
   for (auto s : {SessionState::kStarting, SessionState::kRunning, SessionState::kPaused,
                  SessionState::kStopped, SessionState::kCompleted, SessionState::kFailed}) {
-    auto back = ParseTrainingState(TrainingStateName(s));
+    auto back = ParseTrainingState(training::SessionStateName(s));
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, s);
   }
-  EXPECT_STREQ(TrainingStateName(SessionState::kStarting), "starting");
+  EXPECT_STREQ(training::SessionStateName(SessionState::kStarting), "starting");
   EXPECT_FALSE(ParseTrainingState("loading").ok());
 }
 

@@ -388,7 +388,7 @@ TEST_F(TrainingServiceTest, RestartContinuesFromCheckpoint) {
   // Continued in the plugin, which loads the model and data again first.
   EXPECT_TRUE(listed[0].status.state == SessionState::kStarting ||
               listed[0].status.state == SessionState::kRunning)
-      << TrainingStateName(listed[0].status.state);
+      << training::SessionStateName(listed[0].status.state);
   ASSERT_TRUE(*svc->Wait(id, 300));
   auto info = *svc->Get(id);
   EXPECT_EQ(info.status.state, SessionState::kCompleted) << info.status.error;
@@ -486,7 +486,7 @@ TEST_F(TrainingServiceTest, KillNineMidRunAndResume) {
   // Continued in the plugin, which loads the model and data again first.
   EXPECT_TRUE(listed[0].status.state == SessionState::kStarting ||
               listed[0].status.state == SessionState::kRunning)
-      << TrainingStateName(listed[0].status.state);
+      << training::SessionStateName(listed[0].status.state);
   ASSERT_TRUE(*svc->Wait(id, 300));
   auto info = *svc->Get(id);
   EXPECT_EQ(info.status.state, SessionState::kCompleted) << info.status.error;
