@@ -118,21 +118,33 @@ ThreadPool::Job* ThreadPool::TakeJob() {
 }
 
 void ThreadPool::WorkerLoop() {
+  auto spin_until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
   for (;;) {
-    // Poll without the lock for a short while, then sleep.
-    auto spin_until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
-    while (pending_.load(std::memory_order_acquire) == 0 &&
-           std::chrono::steady_clock::now() < spin_until) {
-      for (int i = 0; i < 64; ++i) MLOS_CPU_RELAX();
+    // Poll without the lock, one pause per check (a job posted now is picked up in well under a
+    // microsecond), reading the clock only every 64 checks.
+    for (int i = 0; pending_.load(std::memory_order_acquire) == 0; ++i) {
+      MLOS_CPU_RELAX();
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() >= spin_until) break;
     }
     Job* job = nullptr;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || (job = TakeJob()) != nullptr; });
-      if (job == nullptr) return;  // stop_
+      job = TakeJob();
+      if (job == nullptr) {
+        if (stop_) return;
+        // Only exhausted jobs were queued (their callers are finishing the last chunks): keep
+        // polling until the spin time is up. Sleeping here, as this loop once did, made the
+        // next operator's job wait for a futex wake-up (tens of microseconds in a VM) while
+        // its caller ran every chunk alone: measured, the worker joined 1 job in 3 of
+        // back-to-back 20 us jobs before, 49 in 50 after.
+        if (std::chrono::steady_clock::now() < spin_until) continue;
+        cv_.wait(lock, [&] { return stop_ || (job = TakeJob()) != nullptr; });
+        if (job == nullptr) return;  // stop_
+      }
     }
     Drain(*job);
     job->workers_inside.fetch_sub(1, std::memory_order_acq_rel);
+    spin_until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
   }
 }
 
