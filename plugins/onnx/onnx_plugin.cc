@@ -16,6 +16,7 @@
 
 #include "plugins/onnx/onnx_plugin_model.h"
 #include "runtime/plugin_host_dtype.h"
+#include "runtime/smi_status.h"
 
 namespace mlos::onnx_plugin {
 namespace {
@@ -29,25 +30,7 @@ smi_status_t Fail(smi_status_t code, const std::string& message) {
 }
 
 smi_status_t FromStatus(const Status& s) {
-  smi_status_t code = SMI_ERROR_RUNTIME;
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-      code = SMI_ERROR_INVALID_PARAM;
-      break;
-    case StatusCode::kNotFound:
-      code = SMI_ERROR_NOT_FOUND;
-      break;
-    case StatusCode::kResourceExhausted:
-      code = SMI_ERROR_OUT_OF_MEMORY;
-      break;
-    case StatusCode::kUnimplemented:
-      code = SMI_ERROR_NOT_SUPPORTED;
-      break;
-    default:
-      break;
-  }
-  return Fail(code, s.message());
+  return Fail(runtime::SmiStatusFor(s.code()), s.message());
 }
 
 // A model path may name the .onnx file or a folder holding one (model.onnx preferred).

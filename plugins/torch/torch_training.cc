@@ -11,6 +11,7 @@
 #include <string>
 
 #include "plugins/torch/torch_plugin.h"
+#include "runtime/smi_status.h"
 #include "runtime/training_json.h"
 #include "training/training_manager.h"
 
@@ -28,26 +29,7 @@ std::shared_ptr<training::TrainingManager> Manager() {
 
 smi_status_t FromStatus(const Status& s) {
   if (s.ok()) return SMI_SUCCESS;
-  smi_status_t code = SMI_ERROR_RUNTIME;
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kOutOfRange:
-      code = SMI_ERROR_INVALID_PARAM;
-      break;
-    case StatusCode::kNotFound:
-      code = SMI_ERROR_NOT_FOUND;
-      break;
-    case StatusCode::kResourceExhausted:
-      code = SMI_ERROR_OUT_OF_MEMORY;
-      break;
-    case StatusCode::kUnimplemented:
-      code = SMI_ERROR_NOT_SUPPORTED;
-      break;
-    default:
-      break;
-  }
-  return SetError(code, s.message());
+  return SetError(runtime::SmiStatusFor(s.code()), s.message());
 }
 
 // A malloc'ed copy the host gives back through FreeString.
