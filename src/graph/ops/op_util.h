@@ -97,61 +97,32 @@ void CoalesceDims(Shape* shape, std::array<std::vector<int64_t>, N>* strides) {
 // float conversions for float-like element types.
 template <typename T>
 inline float ToF(T v) {
-  if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>) {
-    return static_cast<float>(v);
-  } else {
-    return static_cast<float>(v);
-  }
+  return static_cast<float>(v);
+}
+
+// Calls fn(T{}) with the C++ type of `t` when Accept(t) holds, else returns an error naming
+// the dtype. Built on VisitDType; fn is only instantiated for the accepted types.
+template <bool (*Accept)(DType), typename Fn>
+Status DispatchIf(DType t, const OpContext& ctx, Fn&& fn) {
+  return VisitDType(t, [&](auto tag) -> Status {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, std::string>) {
+      if constexpr (Accept(kDTypeOf<T>)) return fn(T{});
+    }
+    return ctx.Error(std::string("unsupported dtype ") + std::string(DTypeName(t)));
+  });
 }
 
 // Calls fn(T{}) for float32/float64/float16/bfloat16, else returns an error.
 template <typename Fn>
 Status DispatchFloat(DType t, const OpContext& ctx, Fn&& fn) {
-  switch (t) {
-    case DType::kFloat32:
-      return fn(float{});
-    case DType::kFloat64:
-      return fn(double{});
-    case DType::kFloat16:
-      return fn(Float16{});
-    case DType::kBFloat16:
-      return fn(BFloat16{});
-    default:
-      return ctx.Error(std::string("unsupported dtype ") + std::string(DTypeName(t)));
-  }
+  return DispatchIf<&IsFloating>(t, ctx, std::forward<Fn>(fn));
 }
 
 // Calls fn(T{}) for every numeric dtype (bool excluded).
 template <typename Fn>
 Status DispatchNumeric(DType t, const OpContext& ctx, Fn&& fn) {
-  switch (t) {
-    case DType::kFloat32:
-      return fn(float{});
-    case DType::kFloat64:
-      return fn(double{});
-    case DType::kFloat16:
-      return fn(Float16{});
-    case DType::kBFloat16:
-      return fn(BFloat16{});
-    case DType::kInt8:
-      return fn(int8_t{});
-    case DType::kInt16:
-      return fn(int16_t{});
-    case DType::kInt32:
-      return fn(int32_t{});
-    case DType::kInt64:
-      return fn(int64_t{});
-    case DType::kUInt8:
-      return fn(uint8_t{});
-    case DType::kUInt16:
-      return fn(uint16_t{});
-    case DType::kUInt32:
-      return fn(uint32_t{});
-    case DType::kUInt64:
-      return fn(uint64_t{});
-    default:
-      return ctx.Error(std::string("unsupported dtype ") + std::string(DTypeName(t)));
-  }
+  return DispatchIf<&IsNumeric>(t, ctx, std::forward<Fn>(fn));
 }
 
 // Calls fn(T{}) for every dtype with a fixed-size element (strings excluded), by element size
