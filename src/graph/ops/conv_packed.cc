@@ -7,12 +7,14 @@
 // Thread-safety: the packed weight is built under std::call_once and immutable afterwards;
 // Compute is safe from concurrent runs.
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 
 #include "graph/ops/conv_op.h"
 #include "graph/ops/fused_activation.h"
 #include "graph/ops/op_util.h"
 #include "kernels/cpu/conv_internal.h"
+#include "kernels/cpu/nn.h"
 #include "kernels/cpu/prepacked_gemm.h"
 
 namespace mlos::graph::ops {
@@ -34,10 +36,14 @@ bool PointwiseNode(const Node& n) {
 
 class ConvKernel final : public OpKernel {
  public:
-  ConvKernel(const Tensor* w, bool pointwise) {
-    if (pointwise && w != nullptr && w->dtype() == DType::kFloat32 && w->rank() == 4 &&
-        w->dim(2) == 1 && w->dim(3) == 1 && w->numel() > 0) {
+  ConvKernel(const Tensor* w, bool pointwise, int64_t groups) {
+    if (w == nullptr || w->dtype() != DType::kFloat32 || w->rank() != 4 || w->numel() == 0) return;
+    if (pointwise && w->dim(2) == 1 && w->dim(3) == 1) {
       weight_ = *w;
+    } else if (!pointwise && groups >= 1 && w->dim(0) % groups == 0 &&
+               !(w->dim(1) == 1 && w->dim(0) == groups)) {  // depthwise never reads it packed
+      dense_weight_ = *w;
+      groups_ = groups;
     }
   }
 
@@ -47,10 +53,38 @@ class ConvKernel final : public OpKernel {
       MLOS_RETURN_IF_ERROR(Packed(ctx, &done));
       if (done) return Status::OK();
     }
+    if (dense_weight_.defined()) {
+      MLOS_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequireTensor(1));
+      // Only for the very weight it was packed from.
+      if (w->raw_data() == dense_weight_.raw_data() && w->shape() == dense_weight_.shape() &&
+          w->is_contiguous()) {
+        return ConvCompute(ctx, PackedDenseWeight());
+      }
+    }
     return ConvCompute(ctx);
   }
 
  private:
+  struct FreeDeleter {
+    void operator()(float* p) const { std::free(p); }
+  };
+
+  // The dense k x k weight packed for the implicit-GEMM conv's micro-kernel, built on first use;
+  // nullptr if packing failed (the per-call packing path then runs).
+  const float* PackedDenseWeight() const {
+    std::call_once(dense_once_, [&] {
+      if (!dense_weight_.is_contiguous()) return;
+      const int64_t floats = kernels::Conv2dPackedWeightFloats(dense_weight_.shape(), groups_);
+      if (floats <= 0) return;
+      const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+      dense_packed_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      if (dense_packed_ == nullptr) return;
+      kernels::PackConv2dWeight(static_cast<const float*>(dense_weight_.raw_data()),
+                                dense_weight_.shape(), groups_, dense_packed_.get());
+    });
+    return dense_packed_.get();
+  }
+
   // The packed W^T (C x M), built on first use; nullptr if packing failed.
   const kernels::PackedMatrix* PackedWeight() const {
     std::call_once(once_, [&] {
@@ -122,13 +156,17 @@ class ConvKernel final : public OpKernel {
   Tensor weight_;  // the constant 1x1 weight (shares the initializer's storage)
   mutable std::once_flag once_;
   mutable std::shared_ptr<const kernels::PackedMatrix> packed_;
+  Tensor dense_weight_;  // a constant weight of any other (non-depthwise) conv
+  int64_t groups_ = 1;
+  mutable std::once_flag dense_once_;
+  mutable std::unique_ptr<float, FreeDeleter> dense_packed_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<OpKernel>> MakeConvKernel(const KernelInit& init) {
-  return std::unique_ptr<OpKernel>(
-      new ConvKernel(init.constant_input(1), PointwiseNode(init.node)));
+  return std::unique_ptr<OpKernel>(new ConvKernel(init.constant_input(1), PointwiseNode(init.node),
+                                                  init.node.GetInt("group", 1)));
 }
 
 }  // namespace mlos::graph::ops

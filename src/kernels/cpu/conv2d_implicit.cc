@@ -76,7 +76,7 @@ int64_t ImplicitConvScratchFloats(const ImplicitConvGeom& g) {
 
 void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
                       const float* row_bias, const ActivationParams& act, float* y, float* scratch,
-                      ThreadPool& pool) {
+                      ThreadPool& pool, const float* packed_w) {
   const Layout l = LayoutFor(g);
   float* padded = scratch;
   float* grid = scratch + g.cg * l.chan_len;
@@ -126,6 +126,7 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
   s.a = w;
   s.a_rs = s.k;
   s.a_cs = 1;
+  s.packed_a = packed_w;
   s.c = grid;
   s.ldc = grid_n;
   s.row_bias = row_bias;
