@@ -314,7 +314,7 @@ Status StoreFrom(const Tensor& f32, Tensor& dst) {
 
 }  // namespace
 
-Status ConvCompute(OpContext& ctx) {
+Status ConvCompute(OpContext& ctx, const float* packed_weight) {
   MLOS_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequireTensor(0));
   MLOS_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequireTensor(1));
   if (!IsFloating(x->dtype())) return ctx.Error("needs a floating-point input");
@@ -348,6 +348,7 @@ Status ConvCompute(OpContext& ctx) {
     p.dilation_w = g.dil[1];
     p.groups = groups;
     p.activation = act;
+    p.packed_weight = packed_weight;
     auto ks = kernels::Conv2dShape(x->shape(), w->shape(), p);
     if (ks.ok() && *ks == out_shape) {
       Status st = kernels::Conv2d(*x, *w, b, p, y, ctx.pool());

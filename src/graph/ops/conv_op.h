@@ -10,8 +10,9 @@
 
 namespace mlos::graph::ops {
 
-// Conv on the node's inputs and attributes (see conv.cc).
-Status ConvCompute(OpContext& ctx);
+// Conv on the node's inputs and attributes (see conv.cc). packed_weight: optional, input 1
+// prepacked by kernels::PackConv2dWeight for the node's group (used by the 2-D float path).
+Status ConvCompute(OpContext& ctx, const float* packed_weight = nullptr);
 
 // The registered Conv kernel factory (conv_packed.cc).
 Result<std::unique_ptr<OpKernel>> MakeConvKernel(const KernelInit& init);

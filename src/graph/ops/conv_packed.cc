@@ -3,16 +3,22 @@
 // the transposed product Y^T (HW x M) = X^T (HW x C) W^T with W^T packed for the micro-kernel
 // once, on first use, then Y^T is transposed into NCHW. That saves packing the weight on every
 // call (the larger operand by far) and tiles the short spatial side by 12 rows instead of 32
-// columns. Everything else goes to ConvCompute (conv.cc).
-// Thread-safety: the packed weight is built under std::call_once and immutable afterwards;
+// columns. Other constant float weights (k x k, strided 1x1; not depthwise) are packed once
+// into the GEMM micro-kernel's A layout (kernels::PackConv2dWeight) and handed to ConvCompute
+// (conv.cc) as Conv2dParams::packed_weight, so the implicit-GEMM conv does not repack the
+// weight (up to 9.4 MB for a 512-channel 3x3 layer) on every call. Everything else goes to
+// ConvCompute as is.
+// Thread-safety: the packed weights are built under std::call_once and immutable afterwards;
 // Compute is safe from concurrent runs.
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 
 #include "graph/ops/conv_op.h"
 #include "graph/ops/fused_activation.h"
 #include "graph/ops/op_util.h"
 #include "kernels/cpu/conv_internal.h"
+#include "kernels/cpu/nn.h"
 #include "kernels/cpu/prepacked_gemm.h"
 
 namespace mlos::graph::ops {
@@ -34,10 +40,15 @@ bool PointwiseNode(const Node& n) {
 
 class ConvKernel final : public OpKernel {
  public:
-  ConvKernel(const Tensor* w, bool pointwise) {
-    if (pointwise && w != nullptr && w->dtype() == DType::kFloat32 && w->rank() == 4 &&
-        w->dim(2) == 1 && w->dim(3) == 1 && w->numel() > 0) {
+  ConvKernel(const Tensor* w, bool pointwise, int64_t groups) {
+    if (w == nullptr || w->dtype() != DType::kFloat32 || w->rank() != 4 || w->numel() == 0) return;
+    if (pointwise && w->dim(2) == 1 && w->dim(3) == 1) {
       weight_ = *w;
+    } else if (!pointwise && groups >= 1 && w->dim(0) % groups == 0 &&
+               !(w->dim(1) == 1 && w->dim(0) == groups) &&  // depthwise never reads it packed
+               w->dim(2) * w->dim(3) <= 121) {  // nor does im2col (ImplicitConvSupported)
+      dense_weight_ = *w;
+      groups_ = groups;
     }
   }
 
@@ -47,10 +58,38 @@ class ConvKernel final : public OpKernel {
       MLOS_RETURN_IF_ERROR(Packed(ctx, &done));
       if (done) return Status::OK();
     }
+    if (dense_weight_.defined()) {
+      MLOS_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequireTensor(1));
+      // Only for the very weight it was packed from.
+      if (w->raw_data() == dense_weight_.raw_data() && w->shape() == dense_weight_.shape() &&
+          w->is_contiguous()) {
+        return ConvCompute(ctx, PackedDenseWeight());
+      }
+    }
     return ConvCompute(ctx);
   }
 
  private:
+  struct FreeDeleter {
+    void operator()(float* p) const { std::free(p); }
+  };
+
+  // The dense k x k weight packed for the implicit-GEMM conv's micro-kernel, built on first use;
+  // nullptr if packing failed (the per-call packing path then runs).
+  const float* PackedDenseWeight() const {
+    std::call_once(dense_once_, [&] {
+      if (!dense_weight_.is_contiguous()) return;
+      const int64_t floats = kernels::Conv2dPackedWeightFloats(dense_weight_.shape(), groups_);
+      if (floats <= 0) return;
+      const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+      dense_packed_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      if (dense_packed_ == nullptr) return;
+      kernels::PackConv2dWeight(static_cast<const float*>(dense_weight_.raw_data()),
+                                dense_weight_.shape(), groups_, dense_packed_.get());
+    });
+    return dense_packed_.get();
+  }
+
   // The packed W^T (C x M), built on first use; nullptr if packing failed.
   const kernels::PackedMatrix* PackedWeight() const {
     std::call_once(once_, [&] {
@@ -122,13 +161,17 @@ class ConvKernel final : public OpKernel {
   Tensor weight_;  // the constant 1x1 weight (shares the initializer's storage)
   mutable std::once_flag once_;
   mutable std::shared_ptr<const kernels::PackedMatrix> packed_;
+  Tensor dense_weight_;  // a constant weight of any other (non-depthwise) conv
+  int64_t groups_ = 1;
+  mutable std::once_flag dense_once_;
+  mutable std::unique_ptr<float, FreeDeleter> dense_packed_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<OpKernel>> MakeConvKernel(const KernelInit& init) {
-  return std::unique_ptr<OpKernel>(
-      new ConvKernel(init.constant_input(1), PointwiseNode(init.node)));
+  return std::unique_ptr<OpKernel>(new ConvKernel(init.constant_input(1), PointwiseNode(init.node),
+                                                  init.node.GetInt("group", 1)));
 }
 
 }  // namespace mlos::graph::ops

@@ -9,6 +9,7 @@
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/gemm_internal.h"
 #include "kernels/cpu/nn.h"
 
 namespace mlos::kernels {
@@ -88,6 +89,22 @@ Result<Shape> Conv2dShape(const Shape& x, const Shape& w, const Conv2dParams& p)
   return Shape{x[0], w[0], oh, ow};
 }
 
+int64_t Conv2dPackedWeightFloats(const Shape& w, int64_t groups) {
+  if (w.size() != 4 || groups < 1 || w[0] % groups != 0) return 0;
+  return groups *
+         gemm_internal::PackedASize(w[0] / groups, w[1] * w[2] * w[3], gemm_internal::Isa::kAuto);
+}
+
+void PackConv2dWeight(const float* w, const Shape& w_shape, int64_t groups, float* out) {
+  if (w_shape.size() != 4 || groups < 1 || w_shape[0] % groups != 0) return;
+  const int64_t mg = w_shape[0] / groups, k = w_shape[1] * w_shape[2] * w_shape[3];
+  const int64_t floats = gemm_internal::PackedASize(mg, k, gemm_internal::Isa::kAuto);
+  for (int64_t grp = 0; grp < groups; ++grp) {
+    gemm_internal::PackA(w + grp * mg * k, k, 1, mg, k, 1.f, gemm_internal::Isa::kAuto,
+                         out + grp * floats);
+  }
+}
+
 Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
               Tensor& y, ThreadPool& pool) {
   if (!x.defined() || !w.defined() || !y.defined() || (bias && !bias->defined())) {
@@ -144,12 +161,14 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
       // Implicit GEMM: B packed straight from padded (stride-phase) planes, no im2col.
       float* scratch = internal::ConvScratch(internal::ImplicitConvScratchFloats(ig));
       if (scratch == nullptr) return ResourceExhausted("Conv2d: no memory for padded planes");
+      const int64_t packed_floats = gemm_internal::PackedASize(g.mg, k, gemm_internal::Isa::kAuto);
       for (int64_t n = 0; n < g.n; ++n) {
         for (int64_t grp = 0; grp < p.groups; ++grp) {
-          internal::ImplicitGemmConv(ig, xp + (n * g.c + grp * g.cg) * g.h * g.w,
-                                     wp + grp * g.mg * k, bp != nullptr ? bp + grp * g.mg : nullptr,
-                                     p.activation, yp + (n * g.m + grp * g.mg) * plane, scratch,
-                                     pool);
+          internal::ImplicitGemmConv(
+              ig, xp + (n * g.c + grp * g.cg) * g.h * g.w, wp + grp * g.mg * k,
+              bp != nullptr ? bp + grp * g.mg : nullptr, p.activation,
+              yp + (n * g.m + grp * g.mg) * plane, scratch, pool,
+              p.packed_weight != nullptr ? p.packed_weight + grp * packed_floats : nullptr);
         }
       }
       return Status::OK();

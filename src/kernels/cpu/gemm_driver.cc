@@ -40,8 +40,21 @@ int64_t BalancedBlock(int64_t total, int64_t block, int64_t align) {
   return std::min(block, RoundUp((total + count - 1) / count, align));
 }
 
+// The depth block KC the packed path uses for depth k (PackA's layout depends on it).
+int64_t DepthBlock(int64_t k, const KernelSet& ks) { return BalancedBlock(k, ks.kc, 8); }
+
+// A(i, p), from the prepacked layout (see PackA) or the strided matrix (times alpha).
+float ElementA(const StridedGemm& g, const KernelSet& ks, int64_t i, int64_t p) {
+  if (g.packed_a == nullptr) return g.alpha * g.a[i * g.a_rs + p * g.a_cs];
+  const int64_t kc_max = DepthBlock(g.k, ks);
+  const int64_t pc = p / kc_max * kc_max, kc = std::min(kc_max, g.k - pc);
+  return g
+      .packed_a[pc * RoundUp(g.m, ks.mr) + (i / ks.mr) * ks.mr * kc + (p - pc) * ks.mr + i % ks.mr];
+}
+
 // Unpacked reference loop for when scratch cannot be had (allocation failure): slow, correct.
-void NaiveBlock(const StridedGemm& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+void NaiveBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1, int64_t j0,
+                int64_t j1) {
   for (int64_t i = i0; i < i1; ++i) {
     float* row = g.c + i * g.ldc;
     for (int64_t j = j0; j < j1; ++j) {
@@ -53,9 +66,9 @@ void NaiveBlock(const StridedGemm& g, int64_t i0, int64_t i1, int64_t j0, int64_
         } else {
           bv = g.b[p * g.b_rs + j * g.b_cs];
         }
-        acc += g.a[i * g.a_rs + p * g.a_cs] * bv;
+        acc += ElementA(g, ks, i, p) * bv;
       }
-      float v = g.alpha * acc;
+      float v = acc;
       if (g.beta != 0.f) v += g.beta * row[j];
       if (g.bias != nullptr) v += g.bias[j];
       if (g.row_bias != nullptr) v += g.row_bias[i];
@@ -68,14 +81,16 @@ void NaiveBlock(const StridedGemm& g, int64_t i0, int64_t i1, int64_t j0, int64_
 void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1, int64_t j0,
               int64_t j1) {
   if (i0 >= i1 || j0 >= j1) return;
-  const int64_t kc_max = BalancedBlock(g.k, ks.kc, 8);
+  const int64_t kc_max = DepthBlock(g.k, ks);
   const int64_t mc_max = BalancedBlock(i1 - i0, ks.mc, ks.mr);
   const int64_t nc_max = BalancedBlock(j1 - j0, ks.nc, ks.nr);
-  const size_t a_floats = static_cast<size_t>(RoundUp(mc_max, ks.mr) * kc_max);
+  const int64_t m_padded = RoundUp(g.m, ks.mr);
+  const size_t a_floats =
+      g.packed_a != nullptr ? 0 : static_cast<size_t>(RoundUp(mc_max, ks.mr) * kc_max);
   const size_t b_floats = static_cast<size_t>(RoundUp(nc_max, ks.nr) * kc_max);
   float* scratch = Scratch(a_floats + b_floats + 16);
   if (scratch == nullptr) {
-    NaiveBlock(g, i0, i1, j0, j1);
+    NaiveBlock(g, ks, i0, i1, j0, j1);
     return;
   }
   float* abuf = scratch;
@@ -97,7 +112,12 @@ void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1,
       ep.last = pc + kc >= g.k;
       for (int64_t ic = i0; ic < i1; ic += mc_max) {
         const int64_t mc = std::min(mc_max, i1 - ic);
-        ks.pack_a(g.a + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, mc, kc, g.alpha, abuf);
+        const float* ap = abuf;
+        if (g.packed_a != nullptr) {
+          ap = g.packed_a + pc * m_padded + ic * kc;  // ic is a multiple of MR
+        } else {
+          ks.pack_a(g.a + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, mc, kc, g.alpha, abuf);
+        }
         for (int64_t jr = 0; jr < nc; jr += ks.nr) {
           const int nr = static_cast<int>(std::min<int64_t>(ks.nr, nc - jr));
           ep.bias = g.bias != nullptr ? g.bias + jc + jr : nullptr;
@@ -106,7 +126,11 @@ void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1,
           for (int64_t ir = 0; ir < mc; ir += ks.mr) {
             const int mr = static_cast<int>(std::min<int64_t>(ks.mr, mc - ir));
             ep.row_bias = g.row_bias != nullptr ? g.row_bias + ic + ir : nullptr;
-            ks.kernel(kc, abuf + ir * kc, b_sliver, c_col + ir * g.ldc, g.ldc, mr, nr, ep);
+            // A prepacked weight streams from L3 or memory on the first column sliver: have
+            // the kernel pull the next A slivers toward L2 (its hint walks 128 bytes per depth
+            // step, about 2.7 A slivers of 48; a prefetch past the buffer does not fault).
+            if (g.packed_a != nullptr) ep.prefetch_b = ap + (ir + ks.mr) * kc;
+            ks.kernel(kc, ap + ir * kc, b_sliver, c_col + ir * g.ldc, g.ldc, mr, nr, ep);
           }
         }
       }
@@ -232,6 +256,27 @@ bool IsaSupported(Isa isa) {
 
 const char* IsaName(Isa isa) { return KernelsFor(isa).name; }
 
+int64_t PackedASize(int64_t m, int64_t k, Isa isa) {
+  if (m <= 0 || k <= 0) return 0;
+  return RoundUp(m, KernelsFor(isa).mr) * k;
+}
+
+void PackA(const float* a, int64_t a_rs, int64_t a_cs, int64_t m, int64_t k, float alpha, Isa isa,
+           float* out) {
+  if (m <= 0 || k <= 0) return;
+  const KernelSet& ks = KernelsFor(isa);
+  const int64_t kc_max = DepthBlock(k, ks), m_padded = RoundUp(m, ks.mr);
+  for (int64_t pc = 0; pc < k; pc += kc_max) {
+    const int64_t kc = std::min(kc_max, k - pc);
+    // Whole MC blocks at a time (pack_a takes any multiple of MR rows).
+    for (int64_t ic = 0; ic < m; ic += ks.mc) {
+      const int64_t mc = std::min<int64_t>(ks.mc, m - ic);
+      ks.pack_a(a + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc, alpha,
+                out + pc * m_padded + ic * kc);
+    }
+  }
+}
+
 void ScaleBiasActivate(const StridedGemm& g) {
   for (int64_t i = 0; i < g.m; ++i) {
     float* row = g.c + i * g.ldc;
@@ -252,7 +297,8 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     return;
   }
   const KernelSet& ks = KernelsFor(isa);
-  const bool implicit_b = g.pack_b_fn != nullptr;  // only the packed path can take it
+  // Only the packed path can take an implicit B or a prepacked A.
+  const bool implicit_b = g.pack_b_fn != nullptr || g.packed_a != nullptr;
   int tasks = max_tasks > 0 ? std::min(max_tasks, pool.num_threads()) : pool.num_threads();
   if (ThreadPool::InsideParallelRegion()) tasks = 1;
   // Keep at least ~256K multiply-adds per task so small GEMMs do not pay for a fork.

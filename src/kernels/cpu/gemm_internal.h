@@ -35,6 +35,10 @@ struct StridedGemm {
   void (*pack_b_fn)(const void* ctx, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr,
                     float* out) = nullptr;
   const void* pack_b_ctx = nullptr;
+  // Optional prepacked A (a constant weight, packed once by PackA for the same ISA): when set,
+  // `a`, a_rs and a_cs are ignored and alpha must already be applied. Such a problem always
+  // takes the packed path, which reads each (row block, depth block) straight from it.
+  const float* packed_a = nullptr;
 };
 
 enum class Isa { kAuto, kPortable, kAvx2, kAvx512 };
@@ -49,6 +53,16 @@ const char* IsaName(Isa isa);
 // Runs `g` with the given ISA (kAuto: BestIsa()), split over `pool` with at most `max_tasks`
 // tasks (0: the pool's size). An unsupported ISA falls back to the portable one.
 void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks = 0);
+
+// Floats PackA writes for an m x k A with the kernel set of `isa`: for every KC depth block
+// (KC fixed by k and the kernel set), all ceil(m / MR) MR-row slivers, rows padded with zeros.
+// The block starting at depth pc begins at pc * RoundUp(m, MR); the sliver of rows [i, i + MR)
+// at i * kc within it.
+int64_t PackedASize(int64_t m, int64_t k, Isa isa);
+// Packs A(i,p) = a[i*a_rs + p*a_cs] (m x k) in that layout, multiplied by alpha, into `out`
+// (PackedASize floats, 64-byte alignment recommended).
+void PackA(const float* a, int64_t a_rs, int64_t a_cs, int64_t m, int64_t k, float alpha, Isa isa,
+           float* out);
 
 // Applies beta, bias and the activation to C alone (the k == 0 case).
 void ScaleBiasActivate(const StridedGemm& g);

@@ -28,7 +28,15 @@ struct Conv2dParams {
   int64_t dilation_h = 1, dilation_w = 1;
   int64_t groups = 1;
   ActivationParams activation;  // fused epilogue
+  // Optional: the weight prepacked by PackConv2dWeight (the caller keeps it alive and passes the
+  // same weight as `w`); paths that cannot use it read `w`.
+  const float* packed_weight = nullptr;
 };
+// Floats PackConv2dWeight needs for weight shape w (M x C/groups x kH x kW) and `groups`.
+int64_t Conv2dPackedWeightFloats(const Shape& w, int64_t groups);
+// Packs a contiguous weight for the GEMM micro-kernel (each group's M/groups x C/groups*kH*kW
+// block, one after another) into `out` (Conv2dPackedWeightFloats floats, 64-byte aligned).
+void PackConv2dWeight(const float* w, const Shape& w_shape, int64_t groups, float* out);
 // x: N x C x H x W, w: M x C/groups x kH x kW, bias: M (optional). Output N x M x oH x oW.
 Result<Shape> Conv2dShape(const Shape& x, const Shape& w, const Conv2dParams& p);
 Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,

@@ -3,7 +3,8 @@
 // precision loop: kernels 1x1 to 7x7, strides 1 to 3, dilation, asymmetric pads (and none),
 // groups, depth past one KC block (k > 256), grid wider than one NC panel (n > 4096), a single
 // output column, bias or none, fused activations, on a 1- and a 2-thread pool, with the kernel
-// dispatch on both paths.
+// dispatch on both paths; each with the weight packed per call and prepacked
+// (Conv2dParams::packed_weight).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,13 +24,14 @@ struct Case {
   int64_t sh = 1, sw = 1;
 };
 
-void Check(const Case& k, ThreadPool& pool, std::mt19937& rng) {
+// packed: the weight is prepacked by PackConv2dWeight and passed as Conv2dParams::packed_weight.
+void Check(const Case& k, ThreadPool& pool, std::mt19937& rng, bool packed) {
   SCOPED_TRACE(::testing::Message()
                << "n" << k.n << " c" << k.c << " " << k.h << "x" << k.w << " m" << k.m << " k"
                << k.kh << "x" << k.kw << " d" << k.dh << "," << k.dw << " pads " << k.pt << ","
                << k.pl << "," << k.pb << "," << k.pr << " g" << k.groups << " act "
                << static_cast<int>(k.act) << " s" << k.sh << "," << k.sw << " threads "
-               << pool.num_threads());
+               << pool.num_threads() << (packed ? " packed" : ""));
   Conv2dParams p;
   p.stride_h = k.sh;
   p.stride_w = k.sw;
@@ -47,6 +49,14 @@ void Check(const Case& k, ThreadPool& pool, std::mt19937& rng) {
   Tensor w =
       testing::RandomTensor(DType::kFloat32, {k.m, k.c / k.groups, k.kh, k.kw}, rng, -0.2, 0.2);
   Tensor b = testing::RandomTensor(DType::kFloat32, {k.m}, rng, -1, 1);
+  std::vector<float> packed_w;
+  if (packed) {
+    // Filled with garbage first: every float the GEMM reads must be written by the packing.
+    packed_w.assign(static_cast<size_t>(Conv2dPackedWeightFloats(w.shape(), k.groups)), -7.f);
+    ASSERT_GT(packed_w.size(), 0u);
+    PackConv2dWeight(static_cast<const float*>(w.raw_data()), w.shape(), k.groups, packed_w.data());
+    p.packed_weight = packed_w.data();
+  }
   Result<Shape> ys = Conv2dShape(x.shape(), w.shape(), p);
   ASSERT_TRUE(ys.ok()) << ys.status().ToString();
   Tensor y = Tensor::Empty(DType::kFloat32, *ys).value();
@@ -111,13 +121,18 @@ TEST_P(ConvImplicitTest, MatchesDirectLoop) {
       {2, 4, 17, 19, 6, 5, 3, 2, 2, 2, 1, 0, 2, 2, Activation::kSilu, false, 3, 2},
       {1, 5, 9, 23, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, Activation::kNone, true, 2, 3},  // 1x1 s2
       {1, 40, 16, 16, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kRelu, true, 2, 1},
+      // Several KC and MC blocks, m not a multiple of the tile: the prepacked weight's layout.
+      {1, 70, 9, 8, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kRelu, true},
+      {1, 130, 5, 6, 150, 3, 3, 1, 1, 1, 1, 1, 1, 2, Activation::kNone, true},
       // More than 121 taps: the im2col path.
       {1, 3, 16, 15, 5, 12, 11, 1, 1, 5, 5, 6, 5, 1, Activation::kRelu, true},
       {1, 2, 20, 22, 3, 11, 12, 1, 1, 2, 3, 2, 4, 1, Activation::kNone, false, 2, 3},
   };
   for (const Case& c : cases) {
-    Check(c, pool1, rng);
-    Check(c, testing::Pool(), rng);
+    for (bool packed : {false, true}) {
+      Check(c, pool1, rng, packed);
+      Check(c, testing::Pool(), rng, packed);
+    }
   }
 }
 

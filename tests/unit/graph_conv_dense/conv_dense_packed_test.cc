@@ -1,0 +1,142 @@
+// The Conv operator through a Session with a constant k x k weight, which the Conv kernel
+// (conv_packed.cc) packs once for the implicit-GEMM conv (Conv2dParams::packed_weight): 3x3
+// pad 1 (groups 1 and 2), 3x3 stride 2, 1x1 stride 2 and 5x5 dilated, bias or none, with
+// several depth blocks (C*k*k > 256) and output channels not a multiple of the tile, on 1 and 2
+// threads, run twice per session (the packed weight is reused), against a double-precision
+// direct loop.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "graph/session.h"
+
+namespace mlos::graph {
+namespace {
+
+struct Case {
+  int64_t c, m, h, w, k, stride, pad, dil, groups;
+  bool bias;
+};
+
+std::string Raw(const std::vector<float>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+std::string Model(const Case& k, const std::vector<float>& w, const std::vector<float>& b) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("conv");
+  auto add_io = [](onnx::ValueInfoProto* vi, const std::string& name) {
+    vi->set_name(name);
+    vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  };
+  add_io(g->add_input(), "x");
+  add_io(g->add_output(), "y");
+  auto init = [&](const std::string& name, const std::vector<int64_t>& dims,
+                  const std::vector<float>& v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims) t->add_dims(d);
+    t->set_raw_data(Raw(v));
+  };
+  init("W", {k.m, k.c / k.groups, k.k, k.k}, w);
+  if (k.bias) init("B", {k.m}, b);
+  auto* conv = g->add_node();
+  conv->set_op_type("Conv");
+  conv->set_name("conv");
+  conv->add_input("x");
+  conv->add_input("W");
+  if (k.bias) conv->add_input("B");
+  conv->add_output("y");
+  auto ints = [&](const std::string& name, std::vector<int64_t> v) {
+    auto* a = conv->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v) a->add_ints(x);
+  };
+  ints("kernel_shape", {k.k, k.k});
+  ints("strides", {k.stride, k.stride});
+  ints("pads", {k.pad, k.pad, k.pad, k.pad});
+  ints("dilations", {k.dil, k.dil});
+  auto* grp = conv->add_attribute();
+  grp->set_name("group");
+  grp->set_type(onnx::AttributeProto::INT);
+  grp->set_i(k.groups);
+  return m.SerializeAsString();
+}
+
+TEST(ConvOp, ConstantDenseWeightPackedOnce) {
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<float> u(-1, 1);
+  const Case cases[] = {
+      {70, 37, 9, 11, 3, 1, 1, 1, 1, true},    // k = 630: three depth blocks
+      {16, 26, 12, 10, 3, 1, 1, 1, 2, false},  // groups
+      {33, 50, 13, 14, 3, 2, 1, 1, 1, true},   // stride 2
+      {20, 30, 9, 8, 1, 2, 0, 1, 1, true},     // 1x1 stride 2 (not the pointwise path)
+      {6, 13, 15, 13, 5, 1, 4, 2, 1, true},    // 5x5 dilated
+  };
+  for (const Case& k : cases) {
+    const int64_t cg = k.c / k.groups, mg = k.m / k.groups;
+    std::vector<float> w(static_cast<size_t>(k.m * cg * k.k * k.k)), b(static_cast<size_t>(k.m));
+    for (float& v : w) v = u(rng) * 0.2f;
+    for (float& v : b) v = u(rng);
+    const std::string bytes = Model(k, w, b);
+    const int64_t span = k.dil * (k.k - 1) + 1;
+    const int64_t oh = (k.h + 2 * k.pad - span) / k.stride + 1;
+    const int64_t ow = (k.w + 2 * k.pad - span) / k.stride + 1;
+    for (int threads : {1, 2}) {
+      ThreadPool pool(threads);
+      SessionOptions o;
+      o.pool = &pool;
+      auto s = Session::LoadFromBytes(bytes, ".", o);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      for (int rep = 0; rep < 2; ++rep) {
+        SCOPED_TRACE(::testing::Message()
+                     << "c" << k.c << " m" << k.m << " k" << k.k << " s" << k.stride << " g"
+                     << k.groups << " threads " << threads << " rep " << rep);
+        std::vector<float> x(static_cast<size_t>(k.c * k.h * k.w));
+        for (float& v : x) v = u(rng);
+        auto xt = Tensor::FromVector<float>({1, k.c, k.h, k.w}, x);
+        ASSERT_TRUE(xt.ok());
+        std::vector<Tensor> out;
+        Status st = (*s)->Run({{"x", *xt}}, &out);
+        ASSERT_TRUE(st.ok()) << st.ToString();
+        ASSERT_EQ(out.size(), 1u);
+        ASSERT_EQ(out[0].shape(), (Shape{1, k.m, oh, ow}));
+        const float* y = static_cast<const float*>(out[0].raw_data());
+        for (int64_t m = 0; m < k.m; ++m) {
+          const int64_t g = m / mg;
+          for (int64_t oy = 0; oy < oh; ++oy) {
+            for (int64_t ox = 0; ox < ow; ++ox) {
+              double acc = k.bias ? b[m] : 0.0;
+              for (int64_t c = 0; c < cg; ++c) {
+                for (int64_t i = 0; i < k.k; ++i) {
+                  const int64_t iy = oy * k.stride - k.pad + i * k.dil;
+                  if (iy < 0 || iy >= k.h) continue;
+                  for (int64_t j = 0; j < k.k; ++j) {
+                    const int64_t ix = ox * k.stride - k.pad + j * k.dil;
+                    if (ix < 0 || ix >= k.w) continue;
+                    acc += static_cast<double>(w[((m * cg + c) * k.k + i) * k.k + j]) *
+                           x[((g * cg + c) * k.h + iy) * k.w + ix];
+                  }
+                }
+              }
+              ASSERT_NEAR(y[(m * oh + oy) * ow + ox], acc, 2e-4 * (1 + std::fabs(acc)))
+                  << m << "," << oy << "," << ox;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mlos::graph
