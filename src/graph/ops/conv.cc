@@ -8,6 +8,7 @@
 #include "graph/ops/conv_op.h"
 #include "graph/ops/fused_activation.h"
 #include "graph/ops/op_util.h"
+#include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/nn.h"
 
@@ -314,6 +315,70 @@ Status StoreFrom(const Tensor& f32, Tensor& dst) {
 
 }  // namespace
 
+namespace {
+
+// Conv into a preallocated y of the conv's own shape and x's dtype: the shared 2-D kernel when
+// it applies, else im2col + GEMM. sum: optional float32 addend of y's shape (contiguous), added
+// before the activation (only for a float32 y).
+Status ConvInto(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
+                const ConvGeom& g, int64_t groups, const kernels::ActivationParams& act,
+                const float* packed_weight, const float* sum, Tensor& y) {
+  if (x.dtype() == DType::kFloat32 && g.nsp == 2) {
+    // The shared 2-D kernel (direct depthwise, pointwise GEMM, im2col + GEMM).
+    kernels::Conv2dParams p;
+    p.stride_h = g.stride[0];
+    p.stride_w = g.stride[1];
+    p.pad_top = g.pad_b[0];
+    p.pad_left = g.pad_b[1];
+    p.pad_bottom = g.pad_e[0];
+    p.pad_right = g.pad_e[1];
+    p.dilation_h = g.dil[0];
+    p.dilation_w = g.dil[1];
+    p.groups = groups;
+    p.activation = act;
+    p.packed_weight = packed_weight;
+    p.sum = sum;
+    auto ks = kernels::Conv2dShape(x.shape(), w.shape(), p);
+    if (ks.ok() && *ks == y.shape()) {
+      Status st = kernels::Conv2d(x, w, b, p, y, ctx.pool());
+      if (st.ok()) return st;
+    }
+  }
+  if (x.dtype() == DType::kFloat32) {
+    MLOS_ASSIGN_OR_RETURN(Tensor xc, x.Contiguous());
+    MLOS_ASSIGN_OR_RETURN(Tensor wc, w.Contiguous());
+    Tensor bc;
+    if (b) {
+      MLOS_ASSIGN_OR_RETURN(bc, b->Contiguous());
+    }
+    if (sum == nullptr) return ConvF32(ctx, xc, wc, b ? &bc : nullptr, y, g, groups, act);
+    MLOS_RETURN_IF_ERROR(ConvF32(ctx, xc, wc, b ? &bc : nullptr, y, g, groups, {}));
+    float* py = static_cast<float*>(y.raw_data());
+    for (int64_t i = 0; i < y.numel(); ++i) py[i] += sum[i];
+    kernels::ApplyActivation(act, py, y.numel());
+    return Status::OK();
+  }
+  MLOS_ASSIGN_OR_RETURN(Tensor xf, ToF32(x));
+  MLOS_ASSIGN_OR_RETURN(Tensor wf, ToF32(w));
+  Tensor bf;
+  if (b) {
+    MLOS_ASSIGN_OR_RETURN(bf, ToF32(*b));
+  }
+  MLOS_ASSIGN_OR_RETURN(Tensor yf, Tensor::Empty(DType::kFloat32, y.shape()));
+  MLOS_RETURN_IF_ERROR(ConvF32(ctx, xf, wf, b ? &bf : nullptr, yf, g, groups, act));
+  return StoreFrom(yf, y);
+}
+
+// The fusion pass's residual addend (cnn_fusion.cc: Conv -> Add [-> Relu]): input 3 when the
+// node carries "_mlos_sum", else nullptr.
+const Tensor* FusedSum(const OpContext& ctx) {
+  if (ctx.node().GetInt("_mlos_sum", 0) == 0 || !ctx.has_input(3)) return nullptr;
+  auto t = ctx.RequireTensor(3);
+  return t.ok() ? *t : nullptr;
+}
+
+}  // namespace
+
 Status ConvCompute(OpContext& ctx, const float* packed_weight) {
   MLOS_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequireTensor(0));
   MLOS_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequireTensor(1));
@@ -333,46 +398,41 @@ Status ConvCompute(OpContext& ctx, const float* packed_weight) {
   if (b && b->numel() != m) return ctx.Error("bias must have M elements");
   Shape out_shape{x->shape()[0], m};
   out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
-  MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, x->dtype(), out_shape));
   kernels::ActivationParams act = FusedActivation(ctx.node());
-  if (x->dtype() == DType::kFloat32 && g.nsp == 2) {
-    // The shared 2-D kernel (direct depthwise, pointwise GEMM, im2col + GEMM).
-    kernels::Conv2dParams p;
-    p.stride_h = g.stride[0];
-    p.stride_w = g.stride[1];
-    p.pad_top = g.pad_b[0];
-    p.pad_left = g.pad_b[1];
-    p.pad_bottom = g.pad_e[0];
-    p.pad_right = g.pad_e[1];
-    p.dilation_h = g.dil[0];
-    p.dilation_w = g.dil[1];
-    p.groups = groups;
-    p.activation = act;
-    p.packed_weight = packed_weight;
-    auto ks = kernels::Conv2dShape(x->shape(), w->shape(), p);
-    if (ks.ok() && *ks == out_shape) {
-      Status st = kernels::Conv2d(*x, *w, b, p, y, ctx.pool());
-      if (st.ok()) return st;
-    }
+  const Tensor* sum = FusedSum(ctx);
+  if (ctx.node().GetInt("_mlos_sum", 0) != 0 && sum == nullptr) {
+    return ctx.Error("fused residual input is missing or not a tensor");
   }
-  if (x->dtype() == DType::kFloat32) {
-    MLOS_ASSIGN_OR_RETURN(Tensor xc, x->Contiguous());
-    MLOS_ASSIGN_OR_RETURN(Tensor wc, w->Contiguous());
-    Tensor bc;
-    if (b) {
-      MLOS_ASSIGN_OR_RETURN(bc, b->Contiguous());
-    }
-    return ConvF32(ctx, xc, wc, b ? &bc : nullptr, y, g, groups, act);
+  if (sum == nullptr) {
+    MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, x->dtype(), out_shape));
+    return ConvInto(ctx, *x, *w, b, g, groups, act, packed_weight, nullptr, y);
   }
-  MLOS_ASSIGN_OR_RETURN(Tensor xf, ToF32(*x));
-  MLOS_ASSIGN_OR_RETURN(Tensor wf, ToF32(*w));
-  Tensor bf;
-  if (b) {
-    MLOS_ASSIGN_OR_RETURN(bf, ToF32(*b));
+  if (x->dtype() == DType::kFloat32 && sum->dtype() == DType::kFloat32 &&
+      sum->shape() == out_shape) {
+    // The fused case: the addend enters the conv's epilogue.
+    MLOS_ASSIGN_OR_RETURN(Tensor sc, sum->Contiguous());
+    MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, DType::kFloat32, out_shape));
+    return ConvInto(ctx, *x, *w, b, g, groups, act, packed_weight,
+                    static_cast<const float*>(sc.raw_data()), y);
   }
-  MLOS_ASSIGN_OR_RETURN(Tensor yf, Tensor::Empty(DType::kFloat32, out_shape));
-  MLOS_RETURN_IF_ERROR(ConvF32(ctx, xf, wf, b ? &bf : nullptr, yf, g, groups, act));
-  return StoreFrom(yf, y);
+  // Anything else (broadcasting, other dtypes) keeps the unfused semantics exactly: the conv,
+  // then ONNX Add, then the activation.
+  MLOS_ASSIGN_OR_RETURN(Tensor conv, Tensor::Empty(x->dtype(), out_shape));
+  MLOS_RETURN_IF_ERROR(ConvInto(ctx, *x, *w, b, g, groups, {}, packed_weight, nullptr, conv));
+  MLOS_ASSIGN_OR_RETURN(
+      DType dt, kernels::BinaryResultType(kernels::BinaryOp::kAdd, conv.dtype(), sum->dtype()));
+  MLOS_ASSIGN_OR_RETURN(Shape bs, BroadcastShapes(conv.shape(), sum->shape()));
+  if (act.kind == kernels::Activation::kNone) {
+    MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, dt, bs));
+    return kernels::Binary(kernels::BinaryOp::kAdd, conv, *sum, y, ctx.pool());
+  }
+  if (act.kind != kernels::Activation::kRelu) {
+    return ctx.Error("fused residual supports only Relu");
+  }
+  MLOS_ASSIGN_OR_RETURN(Tensor added, Tensor::Empty(dt, bs));
+  MLOS_RETURN_IF_ERROR(kernels::Binary(kernels::BinaryOp::kAdd, conv, *sum, added, ctx.pool()));
+  MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, dt, bs));
+  return kernels::Unary(kernels::UnaryOp::kRelu, added, y, ctx.pool());
 }
 
 namespace {

@@ -141,13 +141,25 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
   const float* bp = bias ? static_cast<const float*>(bc.raw_data()) : nullptr;
   const int64_t plane = g.oh * g.ow;
 
+  // With an addend, paths that cannot add it in their epilogue run without the activation and
+  // add it (then activate) in one pass over y afterwards.
+  const ActivationParams act = p.sum != nullptr ? ActivationParams{} : p.activation;
+  auto add_sum = [&](float* yp) {
+    if (p.sum == nullptr) return;
+    const int64_t total = g.n * g.m * plane;
+    pool.ParallelFor(total, 16384, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) yp[i] += p.sum[i];
+      ApplyActivation(p.activation, yp + b, e - b);
+    });
+  };
   auto run = [&](Tensor& out) -> Status {
     float* yp = static_cast<float*>(out.raw_data());
     if (g.cg == 1 && g.mg == 1) {  // depthwise
       const internal::DepthwiseGeom dg{
           g.c,        g.h,        g.w,          g.kh,         g.kw,      g.oh,       g.ow,
-          p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.activation};
+          p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, act};
       internal::DepthwiseConv2d(xp, wp, bp, g.n, dg, yp, pool);
+      add_sum(yp);
       return Status::OK();
     }
     const bool pointwise = g.kh == 1 && g.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
@@ -168,7 +180,8 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
               ig, xp + (n * g.c + grp * g.cg) * g.h * g.w, wp + grp * g.mg * k,
               bp != nullptr ? bp + grp * g.mg : nullptr, p.activation,
               yp + (n * g.m + grp * g.mg) * plane, scratch, pool,
-              p.packed_weight != nullptr ? p.packed_weight + grp * packed_floats : nullptr);
+              p.packed_weight != nullptr ? p.packed_weight + grp * packed_floats : nullptr,
+              p.sum != nullptr ? p.sum + (n * g.m + grp * g.mg) * plane : nullptr);
         }
       }
       return Status::OK();
@@ -204,10 +217,11 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
         args.c = yp + (n * g.m + grp * g.mg) * plane;
         args.ldc = plane;
         args.row_bias = bp != nullptr ? bp + grp * g.mg : nullptr;  // per output channel
-        args.activation = p.activation;  // bias and activation: the GEMM's last-k-block epilogue
+        args.activation = act;  // bias and activation: the GEMM's last-k-block epilogue
         Sgemm(args, pool);
       }
     }
+    add_sum(yp);
     return Status::OK();
   };
   if (y.is_contiguous()) return run(y);

@@ -94,7 +94,7 @@ int64_t ImplicitConvScratchFloats(const ImplicitConvGeom& g) {
 
 void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
                       const float* row_bias, const ActivationParams& act, float* y, float* scratch,
-                      ThreadPool& pool, const float* packed_w) {
+                      ThreadPool& pool, const float* packed_w, const float* sum) {
   const Layout l = LayoutFor(g);
   float* padded = scratch;
   float* grid = scratch + g.cg * l.chan_len;
@@ -148,18 +148,33 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
   s.c = grid;
   s.ldc = grid_n;
   s.row_bias = row_bias;
-  s.act = act;
+  // With an addend the activation follows the sum, so it moves to the compaction below.
+  if (sum == nullptr) s.act = act;
   s.pack_b_fn = &PackImplicitB;
   s.pack_b_ctx = &ctx;
   gemm_internal::RunGemm(s, gemm_internal::Isa::kAuto, pool);
 
-  // Compact: drop the R - ow columns past the image in every output row.
+  // Compact: drop the R - ow columns past the image in every output row (adding the addend
+  // and applying the activation there when there is one: the row is hot either way).
+  const bool relu = act.kind == Activation::kRelu;
   pool.ParallelFor(g.mg, std::max<int64_t>(1, 16384 / std::max<int64_t>(grid_n, 1)),
                    [&](int64_t b, int64_t e) {
                      for (int64_t m = b; m < e; ++m) {
                        for (int64_t oy = 0; oy < g.oh; ++oy) {
-                         std::memcpy(y + (m * g.oh + oy) * g.ow, grid + m * grid_n + oy * l.row_len,
-                                     static_cast<size_t>(g.ow) * sizeof(float));
+                         const float* src = grid + m * grid_n + oy * l.row_len;
+                         float* dst = y + (m * g.oh + oy) * g.ow;
+                         if (sum == nullptr) {
+                           std::memcpy(dst, src, static_cast<size_t>(g.ow) * sizeof(float));
+                           continue;
+                         }
+                         const float* add = sum + (m * g.oh + oy) * g.ow;
+                         if (relu) {
+                           for (int64_t q = 0; q < g.ow; ++q)
+                             dst[q] = std::max(src[q] + add[q], 0.f);
+                         } else {
+                           for (int64_t q = 0; q < g.ow; ++q) dst[q] = src[q] + add[q];
+                           if (act.kind != Activation::kNone) ApplyActivation(act, dst, g.ow);
+                         }
                        }
                      }
                    });

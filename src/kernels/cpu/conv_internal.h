@@ -92,10 +92,12 @@ struct ImplicitConvGeom {
 bool ImplicitConvSupported(const ImplicitConvGeom& g);
 int64_t ImplicitConvScratchFloats(const ImplicitConvGeom& g);
 // packed_w: optional, the group's weight prepacked by gemm_internal::PackA (kAuto ISA, alpha 1,
-// mg x cg*kh*kw); when set, `w` is not read.
+// mg x cg*kh*kw); when set, `w` is not read. sum: optional mg x oh*ow addend (y's layout)
+// added before the activation.
 void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
                       const float* row_bias, const ActivationParams& act, float* y, float* scratch,
-                      ThreadPool& pool, const float* packed_w = nullptr);
+                      ThreadPool& pool, const float* packed_w = nullptr,
+                      const float* sum = nullptr);
 
 // Grow-only, 64-byte-aligned per-thread scratch for the padded planes; nullptr on failure.
 float* DepthwiseScratch(int64_t floats);

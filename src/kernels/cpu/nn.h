@@ -31,6 +31,9 @@ struct Conv2dParams {
   // Optional: the weight prepacked by PackConv2dWeight (the caller keeps it alive and passes the
   // same weight as `w`); paths that cannot use it read `w`.
   const float* packed_weight = nullptr;
+  // Optional: a contiguous addend of the output's shape (N x M x oH x oW), e.g. a residual
+  // branch: y = activation(conv + bias + sum). Must not overlap y.
+  const float* sum = nullptr;
 };
 // Floats PackConv2dWeight needs for weight shape w (M x C/groups x kH x kW) and `groups`.
 int64_t Conv2dPackedWeightFloats(const Shape& w, int64_t groups);
