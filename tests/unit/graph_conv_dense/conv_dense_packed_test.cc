@@ -81,6 +81,7 @@ TEST(ConvOp, ConstantDenseWeightPackedOnce) {
       {33, 50, 13, 14, 3, 2, 1, 1, 1, true},   // stride 2
       {20, 30, 9, 8, 1, 2, 0, 1, 1, true},     // 1x1 stride 2 (not the pointwise path)
       {6, 13, 15, 13, 5, 1, 4, 2, 1, true},    // 5x5 dilated
+      {40, 20, 40, 41, 3, 1, 1, 1, 1, true},   // one row block, B split into narrowed panels
   };
   for (const Case& k : cases) {
     const int64_t cg = k.c / k.groups, mg = k.m / k.groups;
