@@ -32,15 +32,18 @@ constexpr int kNr = 16 * kVecs;
 
 // M accumulator rows (M <= kMr) over an A panel packed kMr rows per depth step: the last row
 // tile of an m that is no multiple of 12 (m = 128: 10 x 12 + 8) does only its own FMAs instead
-// of 12 rows' worth on zero padding.
-template <int M>
+// of 12 rows' worth on zero padding. V (1 or kVecs) zmm vectors per row: a sliver with at most
+// 16 valid columns (the tail of an n just past a multiple of 32, e.g. a conv's exact 14 x 14 =
+// 196 pixels) does half the FMAs; the packed sliver layout stays kNr wide.
+template <int M, int V>
 void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr,
                       int nr, const TileEpilogue& ep) {
-  __m512 acc[M][kVecs];
+  static_assert(V >= 1 && V <= kVecs);
+  __m512 acc[M][V];
 #pragma GCC unroll 32
   for (int i = 0; i < M; ++i) {
 #pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_setzero_ps();
+    for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
   }
   for (int i = 0; i < mr; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
@@ -53,22 +56,22 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
     _mm_prefetch(pf, _MM_HINT_T1);
     _mm_prefetch(pf + 64, _MM_HINT_T1);
     pf += kNr * sizeof(float);
-    __m512 b[kVecs];
+    __m512 b[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) b[v] = _mm512_load_ps(bp + 16 * v);
+    for (int v = 0; v < V; ++v) b[v] = _mm512_load_ps(bp + 16 * v);
 #pragma GCC unroll 32
     for (int i = 0; i < M; ++i) {
       const __m512 a = _mm512_set1_ps(ap[i]);
 #pragma GCC unroll 4
-      for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
+      for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
     }
     ap += kMr;
     bp += kNr;
   }
 
   // Epilogue: masks cover partial tiles, so every shape stays vectorised.
-  __mmask16 masks[kVecs];
-  for (int v = 0; v < kVecs; ++v) {
+  __mmask16 masks[V];
+  for (int v = 0; v < V; ++v) {
     const int cols = nr - 16 * v;
     masks[v] = cols >= 16  ? __mmask16(0xFFFF)
                : cols <= 0 ? __mmask16(0)
@@ -86,8 +89,8 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
   const __m512 clip_hi = _mm512_set1_ps(clip ? ep.act->max : 0.f);
   const bool other_act = ep.last && ep.act != nullptr && !relu && !silu && !sigmoid && !clip;
   const __m512 beta = _mm512_set1_ps(ep.beta);
-  __m512 bias[kVecs];
-  for (int v = 0; v < kVecs; ++v) {
+  __m512 bias[V];
+  for (int v = 0; v < V; ++v) {
     bias[v] = ep.last && ep.bias != nullptr ? _mm512_maskz_loadu_ps(masks[v], ep.bias + 16 * v)
                                             : _mm512_setzero_ps();
   }
@@ -98,7 +101,7 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
     const bool has_rb = ep.last && ep.row_bias != nullptr;
     const __m512 rb = _mm512_set1_ps(has_rb ? ep.row_bias[i] : 0.f);
 #pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) {
+    for (int v = 0; v < V; ++v) {
       __m512 x = acc[i][v];
       if (ep.first) {
         if (ep.beta != 0.f) {
@@ -122,9 +125,14 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
 
 void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr,
                   int nr, const TileEpilogue& ep) {
-  if (mr > 8) return Avx512KernelRows<kMr>(kc, ap, bp, c, ldc, mr, nr, ep);
-  if (mr > 4) return Avx512KernelRows<8>(kc, ap, bp, c, ldc, mr, nr, ep);
-  return Avx512KernelRows<4>(kc, ap, bp, c, ldc, mr, nr, ep);
+  if (nr <= 16) {
+    if (mr > 8) return Avx512KernelRows<kMr, 1>(kc, ap, bp, c, ldc, mr, nr, ep);
+    if (mr > 4) return Avx512KernelRows<8, 1>(kc, ap, bp, c, ldc, mr, nr, ep);
+    return Avx512KernelRows<4, 1>(kc, ap, bp, c, ldc, mr, nr, ep);
+  }
+  if (mr > 8) return Avx512KernelRows<kMr, kVecs>(kc, ap, bp, c, ldc, mr, nr, ep);
+  if (mr > 4) return Avx512KernelRows<8, kVecs>(kc, ap, bp, c, ldc, mr, nr, ep);
+  return Avx512KernelRows<4, kVecs>(kc, ap, bp, c, ldc, mr, nr, ep);
 }
 
 // Row-streaming: a chunk of up to kChunk columns is accumulated in an L1 buffer while four B

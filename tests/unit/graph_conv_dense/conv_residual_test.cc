@@ -1,9 +1,10 @@
 // The residual fusion (cnn_fusion.cc: Conv -> Add(other) [-> Relu] folded into the Conv, which
 // adds `other` in its epilogue) through a Session, against a double-precision direct loop of
-// the unfused graph: the implicit-GEMM path (3x3, several depth blocks, the addend on either
-// side of the Add), the pointwise GEMM, depthwise and 1-D paths (which add it in a pass after
-// the conv), an addend that broadcasts (the run-time fallback to conv, Add, Relu), a conv whose
-// output is also a graph output (must not be fused), two images, 1 and 2 threads.
+// the unfused graph: the implicit-GEMM path (3x3, grid and exact-column layouts, several depth
+// blocks, the addend on either side of the Add), the pointwise GEMM, depthwise and 1-D paths (which
+// add it in a pass after the conv), an addend that broadcasts (the run-time fallback to conv, Add,
+// Relu), a conv whose output is also a graph output (must not be fused), two images, 1 and 2
+// threads.
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -101,6 +102,8 @@ TEST(ConvOp, ResidualAddFusedMatchesUnfusedGraph) {
   // name, n, c, m, h, w, k, stride, pad, groups, bias, relu, conv_right, 1-d, broadcast, output
   const Case cases[] = {
       {"3x3 implicit", 1, 70, 37, 9, 11, 3, 1, 1, 1, true, true, false, false, false, false},
+      // Exact-column layout with narrowed B panels; 3x3 s2 below (7 x 7 out): the grid layout.
+      {"3x3 wide", 2, 24, 20, 9, 40, 3, 1, 1, 1, true, true, false, false, false, false},
       {"3x3 right no relu", 2, 16, 26, 12, 10, 3, 1, 1, 1, false, false, true, false, false, false},
       {"3x3 s2", 1, 33, 50, 13, 14, 3, 2, 1, 1, true, true, true, false, false, false},
       {"1x1 pointwise", 2, 20, 30, 9, 8, 1, 1, 0, 1, true, true, false, false, false, false},
