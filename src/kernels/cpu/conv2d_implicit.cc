@@ -63,8 +63,16 @@ void PackExactB(const ImplicitB& b, int64_t p0, int64_t kc, int64_t j0, int64_t 
         const int64_t len = std::min(b.exact_ow - ox, end - j);
         const float* src = b.padded + oy * b.row_len + ox;
         float* d = dst + (j - j0 - s0);
-        for (int64_t pp = 0; pp < rows; ++pp) {
-          std::memcpy(d + pp * nr, src + offs[pp], static_cast<size_t>(len) * sizeof(float));
+        if (len == 32 && nr == 32) {
+          CopyRuns<32>(src, offs, rows, d);
+        } else {
+          // Short segments: an inlined loop (a library memcpy call per segment row cost ~11% of
+          // a 64-channel 56x56 layer).
+          for (int64_t pp = 0; pp < rows; ++pp) {
+            const float* sp = src + offs[pp];
+            float* dp = d + pp * nr;
+            for (int64_t q = 0; q < len; ++q) dp[q] = sp[q];
+          }
         }
         j += len;
       }
