@@ -150,6 +150,15 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
   float* grid = scratch + g.cg * l.chan_len;
   const int64_t grid_n = g.oh * l.row_len;
 
+  // The phases some tap reads (a 1x1 stride-2 conv reads one of four: filling the others would
+  // quadruple its copy). Strides above kMaxPhases are rare enough to fill every phase.
+  constexpr int64_t kMaxPhases = 16;
+  bool row_phase_used[kMaxPhases] = {}, col_phase_used[kMaxPhases] = {};
+  const bool track = g.sh <= kMaxPhases && g.sw <= kMaxPhases;
+  if (track) {
+    for (int64_t i = 0; i < g.kh; ++i) row_phase_used[(i * g.dh) % g.sh] = true;
+    for (int64_t j = 0; j < g.kw; ++j) col_phase_used[(j * g.dw) % g.sw] = true;
+  }
   // Phase (a, b) of channel c, row r, column q: input (r*sh + a - pt, q*sw + b - pl), or 0.
   pool.ParallelFor(
       g.cg, std::max<int64_t>(1, 16384 / std::max<int64_t>(l.chan_len, 1)),
@@ -158,6 +167,7 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
           const float* xc = x + c * g.h * g.w;
           for (int64_t a = 0; a < g.sh; ++a) {
             for (int64_t b = 0; b < g.sw; ++b) {
+              if (track && (!row_phase_used[a] || !col_phase_used[b])) continue;  // never read
               float* ph = padded + c * l.chan_len + (a * g.sw + b) * l.phase_len;
               std::fill(ph, ph + l.phase_len, 0.f);
               const Span1D cols = ValidOutputRange(b - g.pl, g.sw, g.w, l.row_len);
