@@ -68,6 +68,38 @@ __attribute__((target("avx512f"))) void CopySegmentAvx512(const float* src, cons
   }
 }
 
+// One phase row: dst[q] = src[q * sw] for q in [begin, end), 0 elsewhere in [0, len); sw 1 or
+// 2 (the stride-2 case deinterleaves 32 input floats per 16 outputs). Writes every float once
+// (filling the phase with zeros first and copying rows over it wrote the interior twice), and
+// reads only src[begin * sw .. (end - 1) * sw]. Only called when gemm_internal::UseAvx512().
+__attribute__((target("avx512f"))) void PhaseRowAvx512(float* dst, int64_t len, const float* src,
+                                                       int64_t begin, int64_t end, int64_t sw) {
+  auto mask = [](int64_t n) {
+    return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+  };
+  const __m512 zero = _mm512_setzero_ps();
+  begin = std::clamp<int64_t>(begin, 0, len);
+  end = std::clamp<int64_t>(end, begin, len);
+  for (int64_t q = 0; q < begin; q += 16) _mm512_mask_storeu_ps(dst + q, mask(begin - q), zero);
+  if (sw == 1) {
+    for (int64_t q = begin; q < end; q += 16) {
+      const __mmask16 m = mask(end - q);
+      _mm512_mask_storeu_ps(dst + q, m, _mm512_maskz_loadu_ps(m, src + q));
+    }
+  } else {
+    const __m512i evens =
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    for (int64_t q = begin; q < end; q += 16) {
+      const int64_t n = std::min<int64_t>(16, end - q);
+      const int64_t span = 2 * n - 1;  // src[2q .. 2q + 2n - 2]
+      const __m512 lo = _mm512_maskz_loadu_ps(mask(span), src + 2 * q);
+      const __m512 hi = _mm512_maskz_loadu_ps(mask(span - 16), src + 2 * q + 16);
+      _mm512_mask_storeu_ps(dst + q, mask(n), _mm512_permutex2var_ps(lo, evens, hi));
+    }
+  }
+  for (int64_t q = end; q < len; q += 16) _mm512_mask_storeu_ps(dst + q, mask(len - q), zero);
+}
+
 bool PackWithAvx512() {
   static const bool use = gemm_internal::UseAvx512();
   return use;
@@ -197,6 +229,7 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
     for (int64_t j = 0; j < g.kw; ++j) col_phase_used[(j * g.dw) % g.sw] = true;
   }
   // Phase (a, b) of channel c, row r, column q: input (r*sh + a - pt, q*sw + b - pl), or 0.
+  const bool row_fill = PackWithAvx512() && (g.sw == 1 || g.sw == 2);
   pool.ParallelFor(
       g.cg, std::max<int64_t>(1, 16384 / std::max<int64_t>(l.chan_len, 1)),
       [&](int64_t b0, int64_t e0) {
@@ -206,8 +239,22 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
             for (int64_t b = 0; b < g.sw; ++b) {
               if (track && (!row_phase_used[a] || !col_phase_used[b])) continue;  // never read
               float* ph = padded + c * l.chan_len + (a * g.sw + b) * l.phase_len;
-              std::fill(ph, ph + l.phase_len, 0.f);
               const Span1D cols = ValidOutputRange(b - g.pl, g.sw, g.w, l.row_len);
+              if (row_fill) {
+                for (int64_t r = 0; r < l.rows; ++r) {
+                  const int64_t ir = r * g.sh + a - g.pt;
+                  float* dst = ph + r * l.row_len;
+                  if (ir < 0 || ir >= g.h) {
+                    PhaseRowAvx512(dst, l.row_len, nullptr, 0, 0, 1);
+                  } else {
+                    PhaseRowAvx512(dst, l.row_len, xc + ir * g.w + b - g.pl, cols.begin, cols.end,
+                                   g.sw);
+                  }
+                }
+                std::fill(ph + l.rows * l.row_len, ph + l.phase_len, 0.f);  // the slack
+                continue;
+              }
+              std::fill(ph, ph + l.phase_len, 0.f);
               for (int64_t r = 0; r < l.rows; ++r) {
                 const int64_t ir = r * g.sh + a - g.pt;
                 if (ir < 0 || ir >= g.h) continue;
