@@ -119,6 +119,19 @@ class ConvKernel final : public OpKernel {
     if (hw == 0 || m * c < hw * (m + c)) return Status::OK();
     const Tensor* b = ctx.has_input(2) ? &ctx.input(2) : nullptr;
     if (b != nullptr && (b->dtype() != DType::kFloat32 || b->numel() != m)) return Status::OK();
+    // A fused residual addend (cnn_fusion.cc) of exactly y's shape is added after the transpose;
+    // any other one leaves the call to ConvCompute, which keeps the unfused semantics.
+    const float* sum = nullptr;
+    Tensor sum_c;
+    if (ctx.node().GetInt("_mlos_sum", 0) != 0) {
+      auto st = ctx.has_input(3) ? ctx.RequireTensor(3) : Result<const Tensor*>(nullptr);
+      if (!st.ok() || *st == nullptr || (*st)->dtype() != DType::kFloat32 ||
+          (*st)->shape() != Shape{n, m, x->dim(2), x->dim(3)}) {
+        return Status::OK();
+      }
+      MLOS_ASSIGN_OR_RETURN(sum_c, (*st)->Contiguous());
+      sum = static_cast<const float*>(sum_c.raw_data());
+    }
     const kernels::PackedMatrix* wt = PackedWeight();
     if (wt == nullptr) return Status::OK();
     MLOS_ASSIGN_OR_RETURN(Tensor xc, x->Contiguous());
@@ -140,7 +153,8 @@ class ConvKernel final : public OpKernel {
       a.c = yt;
       a.ldc = m;
       a.bias = b != nullptr ? static_cast<const float*>(bc.raw_data()) : nullptr;
-      a.activation = FusedActivation(ctx.node());
+      const kernels::ActivationParams act = FusedActivation(ctx.node());
+      if (sum == nullptr) a.activation = act;
       kernels::PackedSgemm(a, *wt, ctx.pool());
       // Y^T (hw x m) -> Y (m x hw), in 16 x 16 blocks.
       float* yi = yp + i * m * hw;
@@ -152,6 +166,11 @@ class ConvKernel final : public OpKernel {
             for (int64_t q = q0; q < q1; ++q) yi[mm * hw + q] = yt[q * m + mm];
           }
         }
+      }
+      if (sum != nullptr) {
+        const float* si = sum + i * m * hw;
+        for (int64_t e = 0; e < m * hw; ++e) yi[e] += si[e];
+        kernels::ApplyActivation(act, yi, m * hw);
       }
     }
     *done = true;

@@ -107,6 +107,10 @@ TEST(ConvOp, ResidualAddFusedMatchesUnfusedGraph) {
       {"3x3 right no relu", 2, 16, 26, 12, 10, 3, 1, 1, 1, false, false, true, false, false, false},
       {"3x3 s2", 1, 33, 50, 13, 14, 3, 2, 1, 1, true, true, true, false, false, false},
       {"1x1 pointwise", 2, 20, 30, 9, 8, 1, 1, 0, 1, true, true, false, false, false, false},
+      // Weight larger than the activations: conv_packed.cc's transposed prepacked path.
+      {"1x1 small plane", 2, 64, 48, 3, 3, 1, 1, 0, 1, true, true, true, false, false, false},
+      {"1x1 small plane bcast", 1, 64, 48, 3, 3, 1, 1, 0, 1, false, true, false, false, true,
+       false},
       {"depthwise", 1, 12, 12, 10, 9, 3, 1, 1, 12, true, true, false, false, false, false},
       {"1-d", 2, 8, 10, 1, 17, 3, 1, 1, 1, true, true, true, true, false, false},
       {"broadcast addend", 1, 16, 24, 8, 9, 3, 1, 1, 1, true, true, false, false, true, false},
