@@ -174,6 +174,31 @@ void PointwiseConvPacked(const PackedPointwiseWeight& w, const float* x, int64_t
       tm, [&](int64_t t, int64_t) { sweep(mt * t / tm, mt * (t + 1) / tm, 0, hw, bp, hw_pad); });
 }
 
+bool PointwiseDirectAvailable() { return KernelsUseAvx2() && gemm_internal::UseAvx512(); }
+
+bool PointwiseConvDirect(const float* w, int64_t m, int64_t c, const float* x, int64_t hw,
+                         const float* bias, const ActivationParams& act, float* y,
+                         ThreadPool& pool) {
+  if (!PointwiseDirectAvailable()) return false;
+  if (m <= 0 || hw <= 0) return true;
+  const int64_t blocks = (hw + 31) / 32;
+  int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
+  const double work = static_cast<double>(m) * static_cast<double>(hw) * static_cast<double>(c);
+  tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
+  tasks = static_cast<int>(std::min<int64_t>(tasks, blocks));
+  auto body = [&](int64_t t, int64_t) {
+    const int64_t j0 = std::min(hw, blocks * t / tasks * 32);
+    const int64_t j1 = std::min(hw, blocks * (t + 1) / tasks * 32);
+    if (j0 < j1) internal::PointwiseDirectAvx512(w, m, c, x, hw, bias, act, y, j0, j1);
+  };
+  if (tasks == 1) {
+    body(0, 1);
+  } else {
+    pool.ParallelTasks(tasks, body);
+  }
+  return true;
+}
+
 void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool) {
   if (rows <= 0 || cols <= 0) return;
   const bool simd = KernelsUseAvx2();

@@ -58,6 +58,14 @@ namespace mlos::kernels {
 // y[j * rows + i] = yt[i * cols + j] for i < rows, j < cols: a row-major rows x cols matrix
 // into its transpose (HW x M output of a transposed 1x1 convolution into M planes). Splits
 // the columns over the pool; 8 x 8 register blocks when AVX2 is available.
+// The unpacked direct form of PointwiseConvPacked for a row-major weight w (m x c): register
+// tiles fed straight from the input rows (no packing pass, nothing allocated). Call only when
+// PointwiseDirectAvailable(); otherwise returns false and writes nothing.
+bool PointwiseDirectAvailable();  // AVX-512 present and the kernels not forced portable
+bool PointwiseConvDirect(const float* w, int64_t m, int64_t c, const float* x, int64_t hw,
+                         const float* bias, const ActivationParams& act, float* y,
+                         ThreadPool& pool);
+
 void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool);
 
 }  // namespace mlos::kernels
