@@ -103,6 +103,10 @@ class ConvKernel final : public OpKernel {
     // are; measured faster than packing the planes for every layer shape of MobileNet-V2 /
     // EfficientNet-B0 above 7x7 (e.g. 16->96 @112: 0.29 vs 0.32 ms, 96->576 @14: 0.115 vs
     // 0.136 ms). Without it, W packed once into A panels and the planes packed per call.
+    if (!small_plane && kernels::PointwiseDirectAvailable() &&
+        !kernels::PointwiseDirectPreferred(m, c, hw)) {
+      return Status::OK();  // the generic GEMM path measured faster for this shape
+    }
     const bool direct = !small_plane && kernels::PointwiseDirectAvailable();
     const kernels::PackedMatrix* wt = nullptr;
     const kernels::PackedPointwiseWeight* wa = nullptr;

@@ -157,7 +157,8 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
     }
     // Pointwise on planes larger than the weight: the direct kernel reads the NCHW rows and
     // the weight unpacked (conv2d_pointwise.h), where the GEMM would pack both per call.
-    if (pointwise && g.mg * k < plane * (g.mg + k) && PointwiseDirectAvailable()) {
+    if (pointwise && g.mg * k < plane * (g.mg + k) && PointwiseDirectAvailable() &&
+        PointwiseDirectPreferred(g.mg, k, plane)) {
       for (int64_t n = 0; n < g.n; ++n) {
         for (int64_t grp = 0; grp < p.groups; ++grp) {
           PointwiseConvDirect(wp + grp * g.mg * k, g.mg, k, xp + (n * g.c + grp * g.cg) * plane,

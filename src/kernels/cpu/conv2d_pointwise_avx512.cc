@@ -22,7 +22,7 @@ namespace {
 // R output channels x up to 32 positions (masks lo/hi for the two 16-lane halves).
 template <int R>
 void Tile(const float* w, int64_t k, const float* x, int64_t hw, __mmask16 lo, __mmask16 hi,
-          const float* bias, const ActivationParams& act, int cols, float* y) {
+          const float* bias, const ActivationParams& act, int cols, float* y, const float* pf) {
   __m512 acc[R][2];
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
@@ -33,6 +33,10 @@ void Tile(const float* w, int64_t k, const float* x, int64_t hw, __mmask16 lo, _
     const float* xr = x + p * hw;
     const __m512 b0 = _mm512_maskz_loadu_ps(lo, xr);
     const __m512 b1 = _mm512_maskz_loadu_ps(hi, xr + 16);
+    if (pf != nullptr) {
+      _mm_prefetch(reinterpret_cast<const char*>(pf + p * hw), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(pf + p * hw + 16), _MM_HINT_T0);
+    }
 #pragma GCC unroll 12
     for (int r = 0; r < R; ++r) {
       const __m512 a = _mm512_set1_ps(w[r * k + p]);
@@ -73,8 +77,10 @@ void Tile(const float* w, int64_t k, const float* x, int64_t hw, __mmask16 lo, _
   }
 }
 
+constexpr int64_t kPrefetchColumns = 128;
+
 using TileFn = void (*)(const float*, int64_t, const float*, int64_t, __mmask16, __mmask16,
-                        const float*, const ActivationParams&, int, float*);
+                        const float*, const ActivationParams&, int, float*, const float*);
 
 constexpr TileFn kTiles[13] = {nullptr,   &Tile<1>,  &Tile<2>, &Tile<3>, &Tile<4>,
                                &Tile<5>,  &Tile<6>,  &Tile<7>, &Tile<8>, &Tile<9>,
@@ -91,10 +97,13 @@ void PointwiseDirectAvx512(const float* w, int64_t m, int64_t k, const float* x,
     const __mmask16 hi = cols >= 32  ? __mmask16(0xFFFF)
                          : cols > 16 ? __mmask16((1u << (cols - 16)) - 1)
                                      : __mmask16(0);
+    // The first row group pulls the input columns a few blocks ahead into L1: the NCHW rows
+    // are k separate streams, more than the hardware prefetcher follows.
+    const int64_t pf_col = jb + kPrefetchColumns;
     for (int64_t o0 = 0; o0 < m; o0 += 12) {
       const int rows = static_cast<int>(std::min<int64_t>(12, m - o0));
       kTiles[rows](w + o0 * k, k, x + jb, hw, lo, hi, bias != nullptr ? bias + o0 : nullptr, act,
-                   cols, y + o0 * hw + jb);
+                   cols, y + o0 * hw + jb, o0 == 0 && pf_col < j1 ? x + pf_col : nullptr);
     }
   }
 }
