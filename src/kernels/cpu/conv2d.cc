@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cpu/activation.h"
+#include "kernels/cpu/conv2d_pointwise.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm_internal.h"
@@ -169,6 +170,19 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
               bp != nullptr ? bp + grp * g.mg : nullptr, p.activation,
               yp + (n * g.m + grp * g.mg) * plane, scratch, pool,
               p.packed_weight != nullptr ? p.packed_weight + grp * packed_floats : nullptr);
+        }
+      }
+      return Status::OK();
+    }
+    // Pointwise on planes larger than the weight: the direct kernel reads the NCHW rows and
+    // the weight unpacked (conv2d_pointwise.h), where the GEMM would pack both per call.
+    if (pointwise && g.mg * k < plane * (g.mg + k) && PointwiseDirectAvailable() &&
+        PointwiseDirectPreferred(g.mg, k, plane)) {
+      for (int64_t n = 0; n < g.n; ++n) {
+        for (int64_t grp = 0; grp < p.groups; ++grp) {
+          PointwiseConvDirect(wp + grp * g.mg * k, g.mg, k, xp + (n * g.c + grp * g.cg) * plane,
+                              plane, bp != nullptr ? bp + grp * g.mg : nullptr, p.activation,
+                              yp + (n * g.m + grp * g.mg) * plane, pool);
         }
       }
       return Status::OK();
