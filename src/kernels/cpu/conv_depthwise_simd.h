@@ -247,18 +247,38 @@ bool DwPlanes(const DepthwiseGeom& g, const float* x, const float* w, const floa
     int64_t done = 0;  // rows finished, for the out-of-register activation
     while (oy < g.oh) {
       const int64_t left = g.oh - oy;
-      int64_t r = 1;
-      if (block >= 8 && left >= 8) {
-        DwRows<V, 8>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
-        r = 8;
-      } else if (block >= 4 && left >= 4) {
-        DwRows<V, 4>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
-        r = 4;
-      } else if (left >= 2) {
-        DwRows<V, 2>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
-        r = 2;
-      } else {
-        DwRows<V, 1>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+      // Planes one vector wide split their rows into equal blocks of at most 8 (7x7: one block
+      // of 7, 14x14: two of 7), so each block keeps as many independent chains as it can.
+      int64_t r = std::min(left, block);
+      if (block == 8) {
+        const int64_t blocks = (left + 7) / 8;
+        r = (left + blocks - 1) / blocks;
+      }
+      switch (r) {
+        case 8:
+          DwRows<V, 8>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+          break;
+        case 7:
+          DwRows<V, 7>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+          break;
+        case 6:
+          DwRows<V, 6>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+          break;
+        case 5:
+          DwRows<V, 5>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+          break;
+        case 4:
+          DwRows<V, 4>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+          break;
+        case 3:
+          DwRows<V, 3>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+          break;
+        case 2:
+          DwRows<V, 2>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+          break;
+        default:
+          DwRows<V, 1>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
+          break;
       }
       oy += r;
       // Whole blocks of >= 2K floats at a time: the rows are in L1 and the vector body's
