@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "graph/ops/channel_broadcast.h"
 #include "graph/ops/op_util.h"
 
 namespace mlos::graph::ops {
@@ -158,6 +159,14 @@ Status ArithCompute(OpContext& ctx) {
     }
     return ctx.Error("operands have different dtypes " + std::string(DTypeName(a->dtype())) +
                      " and " + std::string(DTypeName(b->dtype())));
+  }
+  if constexpr (op == Bin::kAdd || op == Bin::kSub || op == Bin::kMul || op == Bin::kDiv) {
+    constexpr kernels::BinaryOp kop = op == Bin::kAdd   ? kernels::BinaryOp::kAdd
+                                      : op == Bin::kSub ? kernels::BinaryOp::kSub
+                                      : op == Bin::kMul ? kernels::BinaryOp::kMul
+                                                        : kernels::BinaryOp::kDiv;
+    Status st;  // [N, C, H, W] op [N|1, C, 1, 1]: its own path (channel_broadcast.h)
+    if (TryChannelBroadcastF32(ctx, kop, *a, *b, &st)) return st;
   }
   return DispatchNumeric(a->dtype(), ctx, [&](auto tag) -> Status {
     using T = decltype(tag);

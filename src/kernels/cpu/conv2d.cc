@@ -8,6 +8,7 @@
 
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/conv2d_pointwise.h"
+#include "kernels/cpu/conv2d_smallc.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm_internal.h"
@@ -154,6 +155,13 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
     const bool pointwise = g.kh == 1 && g.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                            p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
                            p.pad_right == 0;
+    if (!pointwise && p.groups == 1 && g.c <= internal::kSmallConvMaxChannels) {
+      // Few input channels (stem convs): direct kernel, im2col's K would be tiny.
+      const internal::DepthwiseGeom sg{
+          g.c,        g.h,        g.w,          g.kh,         g.kw,      g.oh,       g.ow,
+          p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.activation};
+      if (internal::SmallChannelConv2d(xp, wp, bp, g.n, g.m, sg, yp, pool)) return Status::OK();
+    }
     const int64_t k = g.cg * g.kh * g.kw;
     const internal::ImplicitConvGeom ig{
         g.cg, g.h,        g.w,        g.mg,         g.kh,         g.kw,      g.oh,
