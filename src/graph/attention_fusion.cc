@@ -2,6 +2,7 @@
 // one mlos::Attention node. Scalar Div/Mul on Q and Transposes feeding Q, K^T, V or following the
 // output are absorbed as attributes (the kernel reads the strided views directly), so the head
 // split/merge copies and the T x T score tensor disappear.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -109,6 +110,30 @@ void FuseAttention(Graph& g) {
     absorb_transpose(&q, "q_perm");
     absorb_transpose(&kt, "k_perm");
     absorb_transpose(&v, "v_perm");
+    // Reshape (splitting heads) of a Slice (one block of a fused QKV projection) read only by
+    // this node: both may hand on strided views, since the kernel reads any strides.
+    auto allow_strided = [&](const std::string& name) {
+      Node* r = prod(name);
+      if (!r || r->op_type != "Reshape" || !r->domain.empty() || !sole(name)) return;
+      Attribute a;
+      a.type = Attribute::Type::kInt;
+      a.i = 1;
+      r->attrs["mlos_strided_output"] = a;
+      // Besides the Reshape, only Shape/Size (which read no elements) may read the Slice; torch
+      // exports a Shape of K and V for the head split.
+      const std::string& sliced = r->inputs[0];
+      Node* s = prod(sliced);
+      if (!s || s->op_type != "Slice" || !s->domain.empty() || pinned.count(sliced)) return;
+      for (const Node& c : g.nodes) {
+        if (&c == r || std::find(c.inputs.begin(), c.inputs.end(), sliced) == c.inputs.end())
+          continue;
+        if (!c.domain.empty() || (c.op_type != "Shape" && c.op_type != "Size")) return;
+      }
+      s->attrs["mlos_strided_output"] = a;
+    };
+    allow_strided(q);
+    allow_strided(kt);
+    allow_strided(v);
     std::string out = mm2.outputs[0];
     Node* out_t = nullptr;
     if (sole(out)) {

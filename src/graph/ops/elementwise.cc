@@ -5,7 +5,10 @@
 #include <cmath>
 #include <limits>
 
+#include "graph/ops/channel_broadcast.h"
 #include "graph/ops/op_util.h"
+#include "kernels/cpu/kernel_dispatch.h"
+#include "kernels/cpu/vector_math.h"
 
 namespace mlos::graph::ops {
 namespace {
@@ -135,10 +138,72 @@ inline C ApplyBin(C a, C b) {
   return a;
 }
 
+// True when `row` is [1, ..., 1, N] of rank <= full's rank, with N full's last dimension: the
+// bias/residual row of a transformer's adds, broadcast over full's rows.
+bool IsTrailingRow(const Tensor& full, const Tensor& row) {
+  if (full.rank() == 0 || row.rank() == 0 || row.rank() > full.rank()) return false;
+  const int64_t n = full.shape().back();
+  if (row.shape().back() != n || row.numel() != n) return false;
+  return true;
+}
+
+// Float32 Add/Sub/Mul/Div of contiguous operands that are either the same shape or a tensor and
+// a trailing row: vector bodies over whole rows instead of the generic broadcast loop. Sets *st
+// and returns true when it handled the node.
+template <Bin op>
+bool TryFloatRowBinary(OpContext& ctx, const Tensor& a, const Tensor& b, Status* st) {
+  if constexpr (op != Bin::kAdd && op != Bin::kSub && op != Bin::kMul && op != Bin::kDiv) {
+    return false;
+  } else {
+    if (a.dtype() != DType::kFloat32 || b.dtype() != DType::kFloat32 ||
+        !kernels::KernelsUseAvx2() || !a.is_contiguous() || !b.is_contiguous()) {
+      return false;
+    }
+    constexpr kernels::BinaryOp kop = op == Bin::kAdd   ? kernels::BinaryOp::kAdd
+                                      : op == Bin::kSub ? kernels::BinaryOp::kSub
+                                      : op == Bin::kMul ? kernels::BinaryOp::kMul
+                                                        : kernels::BinaryOp::kDiv;
+    const bool same = a.shape() == b.shape();
+    const bool b_row = !same && IsTrailingRow(a, b);
+    const bool a_row = !same && !b_row && IsTrailingRow(b, a);
+    if (!same && !a_row && !b_row) return false;
+    const Shape& shape = a_row ? b.shape() : a.shape();
+    auto out_r = ctx.Output(0, DType::kFloat32, shape);
+    if (!out_r.ok()) {
+      *st = out_r.status();
+      return true;
+    }
+    *st = Status::OK();
+    const int64_t total = out_r->numel();
+    if (total == 0) return true;
+    const float* pa = static_cast<const float*>(a.raw_data());
+    const float* pb = static_cast<const float*>(b.raw_data());
+    float* po = static_cast<float*>(out_r->raw_data());
+    // Below ~32K elements one thread does it faster than a parallel region starts.
+    constexpr int64_t kGrain = 32768;
+    if (same) {
+      ctx.pool().ParallelFor(total, kGrain, [&](int64_t i0, int64_t i1) {
+        kernels::internal::BinaryF32Avx2(kop, pa + i0, 1, pb + i0, 1, po + i0, i1 - i0);
+      });
+      return true;
+    }
+    const int64_t n = shape.back(), rows = total / n;
+    ctx.pool().ParallelFor(rows, std::max<int64_t>(1, kGrain / n), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* x = a_row ? pa : pa + r * n;
+        const float* y = b_row ? pb : pb + r * n;
+        kernels::internal::BinaryF32Avx2(kop, x, 1, y, 1, po + r * n, n);
+      }
+    });
+    return true;
+  }
+}
+
 template <Bin op>
 Status ArithCompute(OpContext& ctx) {
   MLOS_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequireTensor(0));
   MLOS_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequireTensor(1));
+  if (Status st; TryFloatRowBinary<op>(ctx, *a, *b, &st)) return st;
   if (op == Bin::kMod && ctx.node().GetInt("fmod", 0) != 0) {
     return ArithCompute<Bin::kFmod>(ctx);
   }
@@ -158,6 +223,14 @@ Status ArithCompute(OpContext& ctx) {
     }
     return ctx.Error("operands have different dtypes " + std::string(DTypeName(a->dtype())) +
                      " and " + std::string(DTypeName(b->dtype())));
+  }
+  if constexpr (op == Bin::kAdd || op == Bin::kSub || op == Bin::kMul || op == Bin::kDiv) {
+    constexpr kernels::BinaryOp kop = op == Bin::kAdd   ? kernels::BinaryOp::kAdd
+                                      : op == Bin::kSub ? kernels::BinaryOp::kSub
+                                      : op == Bin::kMul ? kernels::BinaryOp::kMul
+                                                        : kernels::BinaryOp::kDiv;
+    Status st;  // [N, C, H, W] op [N|1, C, 1, 1]: its own path (channel_broadcast.h)
+    if (TryChannelBroadcastF32(ctx, kop, *a, *b, &st)) return st;
   }
   return DispatchNumeric(a->dtype(), ctx, [&](auto tag) -> Status {
     using T = decltype(tag);

@@ -80,6 +80,45 @@ Status SizeCompute(OpContext& ctx) {
   return Status::OK();
 }
 
+// Set by the attention fusion on the Slice and Reshape nodes that feed only an mlos::Attention
+// (which reads any strides): their outputs may then be strided views instead of copies.
+constexpr char kStridedOutputAttr[] = "mlos_strided_output";
+
+bool StridedOutputAllowed(const OpContext& ctx) {
+  return ctx.node().GetInt(kStridedOutputAttr, 0) != 0;
+}
+
+// Strides under which the strided tensor (shape, strides) reads as `target` in row-major order
+// without a copy, or false when no such strides exist. Both shapes hold the same positive number
+// of elements. The source dims are walked from the innermost out in runs that are contiguous with
+// each other ("chunks"); each chunk must be exactly covered by consecutive target dims, which then
+// step through it at multiples of the chunk's innermost stride.
+bool ViewStrides(const Shape& shape, const std::vector<int64_t>& strides, const Shape& target,
+                 std::vector<int64_t>* out) {
+  out->assign(target.size(), 0);
+  int64_t td = static_cast<int64_t>(target.size()) - 1;
+  int64_t chunk_stride = strides.empty() ? 1 : strides.back();
+  int64_t chunk_elems = 1, covered = 1;
+  for (int64_t sd = static_cast<int64_t>(shape.size()) - 1; sd >= 0; --sd) {
+    chunk_elems *= shape[sd];
+    const bool chunk_ends =
+        sd == 0 || (shape[sd - 1] != 1 && strides[sd - 1] != chunk_elems * chunk_stride);
+    if (!chunk_ends) continue;
+    while (td >= 0 && (covered < chunk_elems || target[td] == 1)) {
+      (*out)[td] = covered * chunk_stride;
+      covered *= target[td];
+      --td;
+    }
+    if (covered != chunk_elems) return false;
+    if (sd > 0) {
+      chunk_stride = strides[sd - 1];
+      chunk_elems = 1;
+      covered = 1;
+    }
+  }
+  return td < 0;
+}
+
 // A view when possible, else a contiguous copy into the output.
 Status ReshapeTo(OpContext& ctx, const Tensor& x, Shape shape) {
   MLOS_ASSIGN_OR_RETURN(int64_t n, NumElements(shape));
@@ -89,6 +128,13 @@ Status ReshapeTo(OpContext& ctx, const Tensor& x, Shape shape) {
   if (x.is_contiguous()) {
     MLOS_ASSIGN_OR_RETURN(Tensor v, x.Reshape(shape));
     ctx.SetOutput(0, v);
+    return Status::OK();
+  }
+  std::vector<int64_t> strides;
+  if (n > 0 && StridedOutputAllowed(ctx) && ViewStrides(x.shape(), x.strides(), shape, &strides)) {
+    auto v = Tensor::FromStorage(x.storage(), x.dtype(), shape, std::move(strides), x.offset());
+    if (!v.ok()) return ctx.Error(v.status().message());
+    ctx.SetOutput(0, *v);
     return Status::OK();
   }
   return CopyToOutput(ctx, 0, x, shape);
@@ -346,6 +392,11 @@ Status SliceCompute(OpContext& ctx) {
   }
   auto view = Tensor::FromStorage(x->storage(), x->dtype(), shape, st, offset);
   if (!view.ok()) return ctx.Error(view.status().message());
+  if (StridedOutputAllowed(ctx)) {
+    // The Q/K/V column blocks of a fused in-projection: no copy, the attention reads them.
+    ctx.SetOutput(0, *view);
+    return Status::OK();
+  }
   return CopyToOutput(ctx, 0, *view, shape);
 }
 

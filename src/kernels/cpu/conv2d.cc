@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "kernels/cpu/activation.h"
+#include "kernels/cpu/conv2d_pointwise.h"
+#include "kernels/cpu/conv2d_smallc.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm_internal.h"
@@ -165,6 +167,16 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
     const bool pointwise = g.kh == 1 && g.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                            p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
                            p.pad_right == 0;
+    if (!pointwise && p.groups == 1 && g.c <= internal::kSmallConvMaxChannels) {
+      // Few input channels (stem convs): direct kernel, im2col's K would be tiny.
+      const internal::DepthwiseGeom sg{
+          g.c,        g.h,        g.w,          g.kh,         g.kw,      g.oh,       g.ow,
+          p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, act};
+      if (internal::SmallChannelConv2d(xp, wp, bp, g.n, g.m, sg, yp, pool)) {
+        add_sum(yp);
+        return Status::OK();
+      }
+    }
     const int64_t k = g.cg * g.kh * g.kw;
     const internal::ImplicitConvGeom ig{
         g.cg, g.h,        g.w,        g.mg,         g.kh,         g.kw,      g.oh,
@@ -184,6 +196,20 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
               p.sum != nullptr ? p.sum + (n * g.m + grp * g.mg) * plane : nullptr);
         }
       }
+      return Status::OK();
+    }
+    // Pointwise on planes larger than the weight: the direct kernel reads the NCHW rows and
+    // the weight unpacked (conv2d_pointwise.h), where the GEMM would pack both per call.
+    if (pointwise && g.mg * k < plane * (g.mg + k) && PointwiseDirectAvailable() &&
+        PointwiseDirectPreferred(g.mg, k, plane)) {
+      for (int64_t n = 0; n < g.n; ++n) {
+        for (int64_t grp = 0; grp < p.groups; ++grp) {
+          PointwiseConvDirect(wp + grp * g.mg * k, g.mg, k, xp + (n * g.c + grp * g.cg) * plane,
+                              plane, bp != nullptr ? bp + grp * g.mg : nullptr, act,
+                              yp + (n * g.m + grp * g.mg) * plane, pool);
+        }
+      }
+      add_sum(yp);
       return Status::OK();
     }
     float* col = nullptr;

@@ -18,9 +18,58 @@
 namespace mlos::kernels::internal {
 namespace {
 
+// Lanes [lo, hi) of a 16-float vector whose lane 0 is input column `base` that lie in [0, w).
+inline __mmask16 ColumnMask(int64_t base, int64_t w) {
+  const int64_t lo = std::clamp<int64_t>(-base, 0, 16), hi = std::clamp<int64_t>(w - base, 0, 16);
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << (hi - lo)) - 1) << lo);
+}
+
+// Address of src[col] for a column that may be outside the row: only masked-in lanes are read,
+// and the address is formed without out-of-range pointer arithmetic.
+inline const float* ColumnAddress(const float* src, int64_t col) {
+  return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(src) +
+                                        static_cast<uintptr_t>(col * 4));
+}
+
+// dst[q] = src[q - pl] where 0 <= q - pl < w, else pad; q in [0, row_len), row_len % 16 == 0.
+void FillRowMasked16(float* dst, const float* src, int64_t pl, int64_t w, int64_t row_len,
+                     float pad) {
+  const __m512 pv = _mm512_set1_ps(pad);
+  for (int64_t q = 0; q < row_len; q += 16) {
+    const int64_t base = q - pl;
+    _mm512_storeu_ps(dst + q,
+                     _mm512_mask_loadu_ps(pv, ColumnMask(base, w), ColumnAddress(src, base)));
+  }
+}
+
+// Stride-2 phases: even[q] = padded column 2q, odd[q] = padded column 2q + 1.
+void FillRowMaskedS2(float* even, float* odd, const float* src, int64_t pl, int64_t w,
+                     int64_t row_len, float pad) {
+  const __m512 pv = _mm512_set1_ps(pad);
+  const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
+  for (int64_t q = 0; q < row_len; q += 16) {
+    const int64_t base = 2 * q - pl;
+    const __m512 a = _mm512_mask_loadu_ps(pv, ColumnMask(base, w), ColumnAddress(src, base));
+    const __m512 b =
+        _mm512_mask_loadu_ps(pv, ColumnMask(base + 16, w), ColumnAddress(src, base + 16));
+    _mm512_storeu_ps(even + q, _mm512_permutex2var_ps(a, ie, b));
+    _mm512_storeu_ps(odd + q, _mm512_permutex2var_ps(a, io, b));
+  }
+}
+
 struct V16 {
   using T = __m512;
   static constexpr int kLanes = 16;
+  static void FillRowMasked(float* dst, const float* src, int64_t pl, int64_t w, int64_t len,
+                            float pad) {
+    FillRowMasked16(dst, src, pl, w, len, pad);
+  }
+  static void FillRowMaskedS2(float* even, float* odd, const float* src, int64_t pl, int64_t w,
+                              int64_t len, float pad) {
+    internal::FillRowMaskedS2(even, odd, src, pl, w, len, pad);
+  }
   static T Set1(float v) { return _mm512_set1_ps(v); }
   static T Load(const float* p) { return _mm512_loadu_ps(p); }
   static T Fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
@@ -53,6 +102,14 @@ struct V16 {
 struct V8x {
   using T = __m256;
   static constexpr int kLanes = 8;
+  static void FillRowMasked(float* dst, const float* src, int64_t pl, int64_t w, int64_t len,
+                            float pad) {
+    FillRowMasked16(dst, src, pl, w, len, pad);
+  }
+  static void FillRowMaskedS2(float* even, float* odd, const float* src, int64_t pl, int64_t w,
+                              int64_t len, float pad) {
+    internal::FillRowMaskedS2(even, odd, src, pl, w, len, pad);
+  }
   static T Set1(float v) { return _mm256_set1_ps(v); }
   static T Load(const float* p) { return _mm256_loadu_ps(p); }
   static T Fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }

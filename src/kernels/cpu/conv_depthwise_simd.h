@@ -77,6 +77,25 @@ inline bool DwFillStride2(const DepthwiseGeom& g, const DwLayout& l, const float
 template <class V>
 inline void DwFillPadded(const DepthwiseGeom& g, const DwLayout& l, const float* x, float* buf,
                          float pad = 0.f) {
+  // Traits with masked loads (AVX-512) fill each padded row with whole-vector stores: no
+  // per-row fill/copy calls, which dominate on 7x7 and 14x14 planes.
+  if constexpr (requires { V::FillRowMasked(buf, x, 0, 0, 0, pad); }) {
+    if (g.sw == 1 || g.sw == 2) {
+      for (int64_t r = 0; r < l.rows; ++r) {
+        const int64_t ir = r - g.pt;
+        const bool inside = ir >= 0 && ir < g.h;
+        const float* src = x + (inside ? ir : 0) * g.w;
+        const int64_t width = inside ? g.w : 0;
+        if (g.sw == 1) {
+          V::FillRowMasked(buf + r * l.row_len, src, g.pl, width, l.row_len, pad);
+        } else {
+          V::FillRowMaskedS2(buf + r * l.row_len, buf + (l.rows + r) * l.row_len, src, g.pl, width,
+                             l.row_len, pad);
+        }
+      }
+      return;
+    }
+  }
   if (g.sw == 2 && DwFillStride2<V>(g, l, x, buf, pad)) return;
   for (int64_t s = 0; s < g.sw; ++s) {
     const Span1D cols = ValidOutputRange(s - g.pl, g.sw, g.w, l.row_len);
@@ -200,8 +219,31 @@ constexpr int64_t kDwMaxTaps = 121;
 template <class V>
 bool DwPlanes(const DepthwiseGeom& g, const float* x, const float* w, const float* bias, float* y,
               int64_t begin, int64_t end, float* scratch) {
-  const DwLayout l = DwLayoutFor(g, V::kLanes);
   if (g.kh * g.kw > kDwMaxTaps) return false;
+  // Rows per block so that about 8 independent accumulators are in flight (enough to cover
+  // the FMA latency): 2 rows of up to 4 vectors, 4 rows of narrow planes, 8 rows of planes
+  // one vector wide (7x7, 14x14: a single chain per row would stall on every FMA).
+  const int64_t vecs = (g.ow + V::kLanes - 1) / V::kLanes;
+  const int64_t block = vecs >= 4 ? 2 : vecs >= 2 ? 4 : 8;
+  // The padded buffer holds a band of output rows at a time, sized to ~16 KB so that it stays
+  // in L1 between its fill and its reads (a whole 112x112 plane's buffer would not).
+  DwLayout l = DwLayoutFor(g, V::kLanes);
+  const int64_t halo = (g.kh - 1) * g.dh + 1;
+  const int64_t rows_fit = 4096 / (g.sw * l.row_len);
+  int64_t band = g.oh;
+  if (rows_fit > halo) {
+    const int64_t fit = (rows_fit - halo) / g.sh + 1;
+    if (fit < g.oh) {  // equal bands (a short last band would refill a whole band's rows)
+      const int64_t bands = (g.oh + fit - 1) / fit;
+      band = ((g.oh + bands - 1) / bands + block - 1) / block * block;
+    }
+  } else if (block < g.oh) {
+    band = block;
+  }
+  if (band < g.oh) {
+    l.rows = (band - 1) * g.sh + halo;
+    l.floats = g.sw * l.rows * l.row_len;
+  }
   // Offset of tap (i, j) from an output row's origin in the buffer: its phase, row and shift
   // (computed once: the divisions would otherwise sit in the inner loop).
   int64_t tap_off[kDwMaxTaps];
@@ -215,38 +257,59 @@ bool DwPlanes(const DepthwiseGeom& g, const float* x, const float* w, const floa
   const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
   for (int64_t pi = begin; pi < end; ++pi) {
     const int64_t ch = pi % g.c;
-    DwFillPadded<V>(g, l, x + pi * plane_in, scratch);
     const float* wc = w + ch * g.kh * g.kw;
     const float bv = bias != nullptr ? bias[ch] : 0.f;
     float* yp = y + pi * plane_out;
-    // Rows per block so that about 8 independent accumulators are in flight (enough to cover
-    // the FMA latency): 2 rows of up to 4 vectors, 4 rows of narrow planes, 8 rows of planes
-    // one vector wide (7x7, 14x14: a single chain per row would stall on every FMA).
-    const int64_t vecs = (g.ow + V::kLanes - 1) / V::kLanes;
-    const int64_t block = vecs >= 4 ? 2 : vecs >= 2 ? 4 : 8;
     int64_t oy = 0;
     int64_t done = 0;  // rows finished, for the out-of-register activation
-    while (oy < g.oh) {
-      const int64_t left = g.oh - oy;
-      int64_t r = 1;
-      if (block >= 8 && left >= 8) {
-        DwRows<V, 8>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
-        r = 8;
-      } else if (block >= 4 && left >= 4) {
-        DwRows<V, 4>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
-        r = 4;
-      } else if (left >= 2) {
-        DwRows<V, 2>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
-        r = 2;
-      } else {
-        DwRows<V, 1>(g, l, scratch, tap_off, wc, bv, oy, yp, mode);
-      }
-      oy += r;
-      // Whole blocks of >= 2K floats at a time: the rows are in L1 and the vector body's
-      // scalar tail is paid once per block rather than per row.
-      if (mode == RegAct::kOther && (oy - done) * g.ow >= 2048) {
-        ApplyActivation(g.act, yp + done * g.ow, (oy - done) * g.ow);
-        done = oy;
+    for (int64_t oy0 = 0; oy0 < g.oh; oy0 += band) {
+      DepthwiseGeom gb = g;  // the band's padded row 0 is the plane's padded row oy0 * sh
+      gb.pt = g.pt - oy0 * g.sh;
+      DwFillPadded<V>(gb, l, x + pi * plane_in, scratch);
+      const int64_t oy1 = std::min(g.oh, oy0 + band);
+      float* yb = yp + oy0 * g.ow;
+      while (oy < oy1) {
+        const int64_t left = oy1 - oy;
+        // Planes one vector wide split their rows into equal blocks of at most 8 (7x7: one block
+        // of 7, 14x14: two of 7), so each block keeps as many independent chains as it can.
+        int64_t r = std::min(left, block);
+        if (block == 8) {
+          const int64_t blocks = (left + 7) / 8;
+          r = (left + blocks - 1) / blocks;
+        }
+        switch (r) {
+          case 8:
+            DwRows<V, 8>(g, l, scratch, tap_off, wc, bv, oy - oy0, yb, mode);
+            break;
+          case 7:
+            DwRows<V, 7>(g, l, scratch, tap_off, wc, bv, oy - oy0, yb, mode);
+            break;
+          case 6:
+            DwRows<V, 6>(g, l, scratch, tap_off, wc, bv, oy - oy0, yb, mode);
+            break;
+          case 5:
+            DwRows<V, 5>(g, l, scratch, tap_off, wc, bv, oy - oy0, yb, mode);
+            break;
+          case 4:
+            DwRows<V, 4>(g, l, scratch, tap_off, wc, bv, oy - oy0, yb, mode);
+            break;
+          case 3:
+            DwRows<V, 3>(g, l, scratch, tap_off, wc, bv, oy - oy0, yb, mode);
+            break;
+          case 2:
+            DwRows<V, 2>(g, l, scratch, tap_off, wc, bv, oy - oy0, yb, mode);
+            break;
+          default:
+            DwRows<V, 1>(g, l, scratch, tap_off, wc, bv, oy - oy0, yb, mode);
+            break;
+        }
+        oy += r;
+        // Whole blocks of >= 2K floats at a time: the rows are in L1 and the vector body's
+        // scalar tail is paid once per block rather than per row.
+        if (mode == RegAct::kOther && (oy - done) * g.ow >= 2048) {
+          ApplyActivation(g.act, yp + done * g.ow, (oy - done) * g.ow);
+          done = oy;
+        }
       }
     }
     if (mode == RegAct::kOther && done < g.oh) {

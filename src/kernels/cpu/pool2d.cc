@@ -181,7 +181,10 @@ Status GlobalPool2d(PoolKind kind, const Tensor& x, Tensor& y, ThreadPool& pool)
         }
       }
     };
-    pool.ParallelFor(x.dim(0) * x.dim(1), std::max<int64_t>(1, 32768 / hw), body);
+    // ~64K elements per chunk: a read-only pass over planes that the producing op spread over
+    // both cores only gains from a second thread when each share is large (SE blocks' GAPs over
+    // 7x7 and 14x14 planes got slower at 2 threads with half that grain).
+    pool.ParallelFor(x.dim(0) * x.dim(1), std::max<int64_t>(1, 65536 / hw), body);
     return Status::OK();
   });
 }

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "graph/session.h"
@@ -203,6 +204,123 @@ TEST(Transformer, AttentionBlockFusesAndMatchesUnfusedAcrossRuns) {
         EXPECT_EQ(profile.ops.count("Trilu"), 0u);
         EXPECT_EQ(profile.ops.count("ConstantOfShape"), 0u);
         EXPECT_EQ(profile.ops["mlos::Attention"].calls, 1);
+      }
+    }
+  }
+}
+
+// torch.nn.MultiheadAttention's export (sequence-first): one fused QKV projection [t, b, 24]
+// split by three Slices whose bounds come from shape arithmetic, heads split by Reshape (whose
+// shapes read Shape of the K and V slices) and Transposes. With `k_reader`, a Relu also reads the
+// K slice, so that slice must stay a contiguous copy.
+std::string FusedQkvBlock(bool k_reader) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("qkv");
+  std::mt19937 rng(5);
+  AddFloats(g, "Wqkv", {kModel, 3 * kModel}, Random(3 * kModel * kModel, rng));
+  AddFloats(g, "bqkv", {3 * kModel}, Random(3 * kModel, rng));
+  AddFloats(g, "sqrt_d", {}, {2.f});
+  AddInts(g, "i0", {0}, true);
+  AddInts(g, "i1", {1}, true);
+  AddInts(g, "i2", {2}, true);
+  AddInts(g, "three", {3}, true);
+  AddInts(g, "two", {2}, true);
+  AddInts(g, "heads_s", {kHeads}, true);
+  AddInts(g, "ax0", {0});
+  AddInts(g, "last", {-1});
+  AddInts(g, "zero1", {0});
+  AddInts(g, "head", {kHead});
+  AddInts(g, "model", {kModel});
+  Io(g->add_input(), "x", {"t", "b", "8"});
+  Io(g->add_output(), "y", {"t", "b", "8"});
+  if (k_reader) Io(g->add_output(), "k_relu", {"t", "b", "8"});
+  Node(g, "MatMul", {"x", "Wqkv"}, "qkv_mm");
+  Node(g, "Add", {"bqkv", "qkv_mm"}, "qkv");
+  Node(g, "Shape", {"qkv"}, "qkv_sh");
+  Node(g, "Gather", {"qkv_sh", "i2"}, "width");
+  Node(g, "Div", {"width", "three"}, "third");
+  Node(g, "Unsqueeze", {"third", "ax0"}, "e1");
+  Node(g, "Mul", {"third", "two"}, "third2");
+  Node(g, "Unsqueeze", {"third2", "ax0"}, "e2");
+  Node(g, "Mul", {"third", "three"}, "third3");
+  Node(g, "Unsqueeze", {"third3", "ax0"}, "e3");
+  Node(g, "Slice", {"qkv", "zero1", "e1", "last"}, "q_s");
+  Node(g, "Slice", {"qkv", "e1", "e2", "last"}, "k_s");
+  Node(g, "Slice", {"qkv", "e2", "e3", "last"}, "v_s");
+  Node(g, "Shape", {"x"}, "x_sh");
+  Node(g, "Gather", {"x_sh", "i1"}, "b");
+  Node(g, "Mul", {"b", "heads_s"}, "bh");
+  Node(g, "Unsqueeze", {"bh", "ax0"}, "bh1");
+  for (const char* p : {"q", "k", "v"}) {
+    const std::string s = p;
+    Node(g, "Shape", {s + "_s"}, s + "_sh");
+    Node(g, "Gather", {s + "_sh", "i0"}, s + "_t");
+    Node(g, "Unsqueeze", {s + "_t", "ax0"}, s + "_t1");
+    Node(g, "Concat", {s + "_t1", "bh1", "head"}, s + "_shape");
+    Node(g, "Reshape", {s + "_s", s + "_shape"}, s + "_heads");
+  }
+  if (k_reader) Node(g, "Relu", {"k_s"}, "k_relu");
+  IntsAttr(Node(g, "Transpose", {"q_heads"}, "qt"), "perm", {1, 0, 2});
+  IntsAttr(Node(g, "Transpose", {"k_heads"}, "kt"), "perm", {1, 2, 0});
+  IntsAttr(Node(g, "Transpose", {"v_heads"}, "vt"), "perm", {1, 0, 2});
+  Node(g, "Div", {"qt", "sqrt_d"}, "qs");
+  Node(g, "MatMul", {"qs", "kt"}, "scores");
+  IntAttr(Node(g, "Softmax", {"scores"}, "probs"), "axis", -1);
+  Node(g, "MatMul", {"probs", "vt"}, "ctx");
+  IntsAttr(Node(g, "Transpose", {"ctx"}, "ctx_t"), "perm", {1, 0, 2});
+  Node(g, "Unsqueeze", {"q_t", "ax0"}, "t_1");
+  Node(g, "Concat", {"t_1", "last", "model"}, "merge_shape");
+  Node(g, "Reshape", {"ctx_t", "merge_shape"}, "y");
+  for (int i = 0; i < g->node_size(); ++i) {
+    if (g->node(i).op_type() == "Concat") IntAttr(g->mutable_node(i), "axis", 0);
+  }
+  return m.SerializeAsString();
+}
+
+TEST(Transformer, FusedQkvSlicesAreReadInPlaceAndMatchUnfused) {
+  for (bool k_reader : {false, true}) {
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE("k_reader " + std::to_string(k_reader) + " threads " + std::to_string(threads));
+      ThreadPool pool(threads);
+      const std::string model = FusedQkvBlock(k_reader);
+      auto fused = Load(model, pool, true);
+      ASSERT_NE(fused, nullptr);
+      int attention = 0;
+      std::map<std::string, int64_t> strided;
+      for (const auto& n : SessionGraph(*fused)->nodes) {
+        attention += n.op_type == "Attention" && n.domain == "mlos";
+        if (n.op_type == "Slice") strided[n.outputs[0]] = n.GetInt("mlos_strided_output", 0);
+      }
+      EXPECT_EQ(attention, 1);
+      EXPECT_EQ(strided["q_s"], 1);
+      EXPECT_EQ(strided["k_s"], k_reader ? 0 : 1);
+      EXPECT_EQ(strided["v_s"], 1);
+      std::mt19937 rng(11);
+      for (int64_t t : {5, 13, 1, 37, 5}) {
+        for (int64_t b : {1, 3}) {
+          for (int rep = 0; rep < 2; ++rep) {
+            SCOPED_TRACE("t " + std::to_string(t) + " b " + std::to_string(b));
+            Tensor x =
+                Tensor::FromVector<float>({t, b, kModel}, Random(t * b * kModel, rng, 1.f)).value();
+            std::vector<Tensor> got, want;
+            Status st = fused->Run({{"x", x}}, &got);
+            ASSERT_TRUE(st.ok()) << st.ToString();
+            auto ref = Load(model, pool, false);
+            ASSERT_NE(ref, nullptr);
+            st = ref->Run({{"x", x}}, &want);
+            ASSERT_TRUE(st.ok()) << st.ToString();
+            ASSERT_EQ(got.size(), want.size());
+            for (size_t o = 0; o < want.size(); ++o) {
+              ASSERT_EQ(got[o].shape(), want[o].shape());
+              for (int64_t i = 0; i < want[o].numel(); ++i)
+                ASSERT_NEAR(got[o].GetAsDouble(i), want[o].GetAsDouble(i), 1e-4)
+                    << "output " << o << " element " << i;
+            }
+          }
+        }
       }
     }
   }

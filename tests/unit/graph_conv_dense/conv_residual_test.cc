@@ -107,6 +107,9 @@ TEST(ConvOp, ResidualAddFusedMatchesUnfusedGraph) {
       {"3x3 right no relu", 2, 16, 26, 12, 10, 3, 1, 1, 1, false, false, true, false, false, false},
       {"3x3 s2", 1, 33, 50, 13, 14, 3, 2, 1, 1, true, true, true, false, false, false},
       {"1x1 pointwise", 2, 20, 30, 9, 8, 1, 1, 0, 1, true, true, false, false, false, false},
+      {"1x1 large plane", 1, 32, 96, 24, 24, 1, 1, 0, 1, true, true, false, false, false, false},
+      {"small C 3x3 s2", 2, 3, 16, 17, 19, 3, 2, 1, 1, true, true, false, false, false, false},
+      {"small C 7x7 s2", 1, 3, 8, 23, 22, 7, 2, 3, 1, false, true, true, false, false, false},
       // Weight larger than the activations: conv_packed.cc's transposed prepacked path.
       {"1x1 small plane", 2, 64, 48, 3, 3, 1, 1, 0, 1, true, true, true, false, false, false},
       {"1x1 small plane bcast", 1, 64, 48, 3, 3, 1, 1, 0, 1, false, true, false, false, true,

@@ -126,6 +126,11 @@ TEST(ConvDepthwise, NetworkShapes) {
       {2, 3, 15, 33, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, Activation::kHardSwish, true},
       {1, 2, 20, 21, 11, 12, 1, 1, 1, 1, 5, 5, 5, 6, Activation::kSigmoid, true},  // > 121 taps
       {1, 3, 12, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, Activation::kSigmoid, true},
+      // Planes tall enough to be processed in bands of output rows (halo rows refilled).
+      {1, 2, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, Activation::kHardSwish, true},
+      {1, 2, 70, 60, 5, 5, 1, 1, 2, 2, 3, 4, 5, 2, Activation::kSilu, true},
+      {1, 2, 97, 130, 3, 5, 3, 2, 1, 1, 0, 2, 2, 1, Activation::kClip, true},
+      {1, 1, 200, 17, 7, 3, 2, 1, 1, 2, 3, 1, 3, 1, Activation::kNone, false},
   };
   for (ConvIsa isa : Isas()) {
     for (const Case& c : cases) Check(c, isa, rng);

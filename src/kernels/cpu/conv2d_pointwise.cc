@@ -1,0 +1,232 @@
+// PointwiseConvPacked: a small driver over the GEMM micro-kernels with A (the weight) packed
+// at load time and B (the input planes) packed once per call by the calling thread into
+// thread-local scratch, then shared read-only by every task. Tasks split the output channels
+// (panels of MR rows) and, when there are fewer panel groups than tasks, the columns.
+#include "kernels/cpu/conv2d_pointwise.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "kernels/cpu/conv2d_pointwise_internal.h"
+#include "kernels/cpu/gemm_kernels.h"
+#include "kernels/cpu/kernel_dispatch.h"
+#include "kernels/cpu/pack_internal.h"
+#include "kernels/cpu/prepacked_gemm.h"
+
+namespace mlos::kernels {
+namespace {
+
+using gemm_internal::KernelSet;
+using gemm_internal::TileEpilogue;
+
+// Floats of packed input per column chunk (192 KB: a fifth of L2, beside the weight panels).
+constexpr int64_t kChunkFloats = 48 * 1024;
+
+int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+struct FreeFloats {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// Grow-only 64-byte-aligned per-thread buffer for the packed input; nullptr when it cannot be
+// had.
+float* BPanel(int64_t floats) {
+  thread_local std::unique_ptr<float, FreeFloats> buf;
+  thread_local int64_t capacity = 0;
+  if (floats > capacity) {
+    buf.reset();
+    capacity = 0;
+    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    buf.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (buf == nullptr) return nullptr;
+    capacity = floats;
+  }
+  return buf.get();
+}
+
+}  // namespace
+
+// Columns [j0, j1) by a plain loop reading the packed weight in place: the path taken when
+// scratch cannot be allocated (slow, correct).
+void PointwiseFallback(const PackedPointwiseWeight& w, const float* x, int64_t hw,
+                       const float* bias, const ActivationParams& act, float* y, int64_t j0,
+                       int64_t j1) {
+  const KernelSet& ks = *w.ks_;
+  const int64_t k = w.c_;
+  for (int64_t o = 0; o < w.m_; ++o) {
+    float* row = y + o * hw;
+    const int64_t i0 = o / ks.mr * ks.mr, r = o % ks.mr;
+    for (int64_t q = j0; q < j1; ++q) {
+      float acc = bias != nullptr ? bias[o] : 0.f;
+      for (int64_t p = 0; p < k; ++p) {
+        const int64_t pc = p / ks.kc * ks.kc, kc = std::min<int64_t>(ks.kc, k - pc);
+        acc += w.data_.get()[pc * w.m_pad_ + i0 * kc + (p - pc) * ks.mr + r] * x[p * hw + q];
+      }
+      row[q] = acc;
+    }
+    ApplyActivation(act, row + j0, j1 - j0);
+  }
+}
+
+void PackedPointwiseWeight::FreeDeleter::operator()(float* p) const { std::free(p); }
+
+Result<std::shared_ptr<const PackedPointwiseWeight>> PackedPointwiseWeight::Pack(const float* w,
+                                                                                 int64_t m,
+                                                                                 int64_t c) {
+  if (m <= 0 || c <= 0) {
+    return InvalidArgument("PackedPointwiseWeight: weight ", m, " x ", c, " is empty");
+  }
+  auto pw = std::shared_ptr<PackedPointwiseWeight>(new PackedPointwiseWeight());
+  const KernelSet& ks = MicroKernels();
+  pw->ks_ = &ks;
+  pw->m_ = m;
+  pw->c_ = c;
+  pw->m_pad_ = RoundUp(m, ks.mr);
+  const size_t floats = static_cast<size_t>(pw->m_pad_) * static_cast<size_t>(c);
+  const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+  pw->data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  if (pw->data_ == nullptr)
+    return ResourceExhausted("PackedPointwiseWeight: cannot allocate ", bytes);
+  float* out = pw->data_.get();
+  for (int64_t pc = 0; pc < c; pc += ks.kc) {
+    const int64_t kc = std::min<int64_t>(ks.kc, c - pc);
+    // Panel i0 of this depth block at out + pc * m_pad + i0 * kc (MR rows x kc, p-major).
+    PackA(ks, w + pc, c, 1, m, kc, 1.f, out + pc * pw->m_pad_);
+  }
+  return std::shared_ptr<const PackedPointwiseWeight>(std::move(pw));
+}
+
+void PointwiseConvPacked(const PackedPointwiseWeight& w, const float* x, int64_t hw,
+                         const float* bias, const ActivationParams& act, float* y,
+                         ThreadPool& pool) {
+  const KernelSet& ks = *w.ks_;
+  const int64_t m = w.m_, k = w.c_;
+  if (hw <= 0) return;
+  const int64_t hw_pad = RoundUp(hw, ks.nr);
+  // Column chunks of nc outputs whose packed input (k x nc) stays in L2 while every panel of
+  // the weight sweeps it.
+  const int64_t nc = std::clamp<int64_t>((kChunkFloats / k) / ks.nr * ks.nr, ks.nr, hw_pad);
+  const int64_t chunks = (hw + nc - 1) / nc;
+  int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
+  const double work = static_cast<double>(m) * static_cast<double>(hw) * static_cast<double>(k);
+  tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
+  const int64_t mt = (m + ks.mr - 1) / ks.mr;
+  const float* packed_w = w.data_.get();
+  // Panels [p0, p1) over the packed columns [j0, j1) (bblock: the packed input of column j0).
+  auto sweep = [&](int64_t p0, int64_t p1, int64_t j0, int64_t j1, const float* bpacked,
+                   int64_t b_stride) {
+    TileEpilogue ep;
+    ep.act = act.kind == Activation::kNone ? nullptr : &act;
+    for (int64_t pc = 0; pc < k; pc += ks.kc) {
+      const int64_t kc = std::min<int64_t>(ks.kc, k - pc);
+      ep.first = pc == 0;
+      ep.last = pc + kc >= k;
+      const float* ablock = packed_w + pc * w.m_pad_;
+      const float* bblock = bpacked + pc * b_stride;
+      for (int64_t pi = p0; pi < p1; ++pi) {
+        const int64_t i0 = pi * ks.mr;
+        const int mr = static_cast<int>(std::min<int64_t>(ks.mr, m - i0));
+        ep.row_bias = bias != nullptr ? bias + i0 : nullptr;
+        const float* panel = ablock + i0 * kc;
+        for (int64_t jr = j0; jr < j1; jr += ks.nr) {
+          const int nr = static_cast<int>(std::min<int64_t>(ks.nr, j1 - jr));
+          ks.kernel(kc, panel, bblock + (jr - j0) * kc, y + i0 * hw + jr, hw, mr, nr, ep);
+        }
+      }
+    }
+  };
+  auto pack = [&](int64_t j0, int64_t j1, float* out, int64_t stride) {
+    for (int64_t pc = 0; pc < k; pc += ks.kc) {
+      const int64_t kc = std::min<int64_t>(ks.kc, k - pc);
+      ks.pack_b(x + pc * hw + j0, hw, 1, kc, j1 - j0, out + pc * stride);
+    }
+  };
+  if (chunks >= tasks) {
+    // Each task packs its own chunks (thread-local scratch) and runs every panel over them.
+    auto body = [&](int64_t t0, int64_t t1) {
+      float* buf = BPanel(k * nc);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t j0 = t * nc, j1 = std::min(hw, j0 + nc);
+        if (buf == nullptr) {
+          PointwiseFallback(w, x, hw, bias, act, y, j0, j1);
+          continue;
+        }
+        pack(j0, j1, buf, RoundUp(j1 - j0, ks.nr));
+        sweep(0, mt, j0, j1, buf, RoundUp(j1 - j0, ks.nr));
+      }
+    };
+    if (tasks == 1) {
+      body(0, chunks);
+    } else {
+      pool.ParallelFor(chunks, 1, body);
+    }
+    return;
+  }
+  // Fewer chunks than tasks: the caller packs all columns once, tasks split the panels.
+  float* bp = BPanel(hw_pad * k);
+  if (bp == nullptr) {
+    PointwiseFallback(w, x, hw, bias, act, y, 0, hw);
+    return;
+  }
+  pack(0, hw, bp, hw_pad);
+  const int64_t tm = std::min<int64_t>(tasks, mt);
+  pool.ParallelTasks(
+      tm, [&](int64_t t, int64_t) { sweep(mt * t / tm, mt * (t + 1) / tm, 0, hw, bp, hw_pad); });
+}
+
+bool PointwiseDirectAvailable() { return KernelsUseAvx2() && gemm_internal::UseAvx512(); }
+
+bool PointwiseConvDirect(const float* w, int64_t m, int64_t c, const float* x, int64_t hw,
+                         const float* bias, const ActivationParams& act, float* y,
+                         ThreadPool& pool) {
+  if (!PointwiseDirectAvailable()) return false;
+  if (m <= 0 || hw <= 0) return true;
+  const int64_t blocks = (hw + 31) / 32;
+  int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
+  const double work = static_cast<double>(m) * static_cast<double>(hw) * static_cast<double>(c);
+  tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
+  tasks = static_cast<int>(std::min<int64_t>(tasks, blocks));
+  auto body = [&](int64_t t, int64_t) {
+    const int64_t j0 = std::min(hw, blocks * t / tasks * 32);
+    const int64_t j1 = std::min(hw, blocks * (t + 1) / tasks * 32);
+    if (j0 < j1) internal::PointwiseDirectAvx512(w, m, c, x, hw, bias, act, y, j0, j1);
+  };
+  if (tasks == 1) {
+    body(0, 1);
+  } else {
+    pool.ParallelTasks(tasks, body);
+  }
+  return true;
+}
+
+void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool) {
+  if (rows <= 0 || cols <= 0) return;
+  const bool simd = KernelsUseAvx2();
+  const int64_t rows8 = simd ? rows / 8 * 8 : 0;
+  const int64_t col_blocks = (cols + 7) / 8;
+  // Columns [j0, j1) of yt: 8 x 8 register blocks, then the leftover rows and columns.
+  auto body = [&](int64_t b0, int64_t b1) {
+    const int64_t j0 = b0 * 8, j1 = std::min(cols, b1 * 8);
+    const int64_t j8 = simd ? j0 + (j1 - j0) / 8 * 8 : j0;
+    if (j8 > j0 && rows8 > 0) {
+      internal::TransposeBlocks8Avx2(yt + j0, cols, rows8, j8 - j0, y + j0 * rows, rows);
+    }
+    for (int64_t j = j0; j < j1; ++j) {
+      float* out = y + j * rows;
+      const int64_t i0 = j < j8 ? rows8 : 0;
+      for (int64_t i = i0; i < rows; ++i) out[i] = yt[i * cols + j];
+    }
+  };
+  int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
+  tasks = static_cast<int>(std::clamp<int64_t>(rows * cols / (16 * 1024), 1, tasks));
+  tasks = static_cast<int>(std::min<int64_t>(tasks, col_blocks));
+  if (tasks == 1) {
+    body(0, col_blocks);
+    return;
+  }
+  pool.ParallelTasks(tasks, [&](int64_t t, int64_t) {
+    body(col_blocks * t / tasks, col_blocks * (t + 1) / tasks);
+  });
+}
+
+}  // namespace mlos::kernels
