@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
     auto q = [&](double f) {
       return pickup.empty() ? -1.0 : pickup[static_cast<size_t>(f * (pickup.size() - 1))];
     };
-    std::printf("%8.0f %5zu/%-4d %12.2f %12.2f %12.2f\n", work, pickup.size(), jobs, q(0.5),
-                q(0.9), q(0.99));
+    std::printf("%8.0f %5zu/%-4d %12.2f %12.2f %12.2f\n", work, pickup.size(), jobs, q(0.5), q(0.9),
+                q(0.99));
   }
   return 0;
 }
