@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "graph/session.h"
+#include "unit/graph_conv_dense/onnx_model_builder.h"
 
 namespace mlos::graph {
 namespace {
@@ -25,38 +26,22 @@ struct Case {
   bool bias, relu, conv_right, one_d, broadcast, conv_is_output;
 };
 
-std::string Raw(const std::vector<float>& v) {
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
-}
-
 std::string Model(const Case& k, const std::vector<float>& w, const std::vector<float>& b) {
   onnx::ModelProto m;
   m.set_ir_version(8);
   m.add_opset_import()->set_version(17);
   auto* g = m.mutable_graph();
   g->set_name("residual");
-  auto add_io = [](onnx::ValueInfoProto* vi, const std::string& name) {
-    vi->set_name(name);
-    vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  };
-  add_io(g->add_input(), "x");
-  add_io(g->add_input(), "r");
-  add_io(g->add_output(), "y");
-  if (k.conv_is_output) add_io(g->add_output(), "c");
-  auto init = [&](const std::string& name, const std::vector<int64_t>& dims,
-                  const std::vector<float>& v) {
-    auto* t = g->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(Raw(v));
-  };
+  test::AddFloatValue(g->add_input(), "x");
+  test::AddFloatValue(g->add_input(), "r");
+  test::AddFloatValue(g->add_output(), "y");
+  if (k.conv_is_output) test::AddFloatValue(g->add_output(), "c");
   if (k.one_d) {
-    init("W", {k.m, k.c / k.groups, k.k}, w);
+    test::AddFloatInitializer(g, "W", {k.m, k.c / k.groups, k.k}, w);
   } else {
-    init("W", {k.m, k.c / k.groups, k.k, k.k}, w);
+    test::AddFloatInitializer(g, "W", {k.m, k.c / k.groups, k.k, k.k}, w);
   }
-  if (k.bias) init("B", {k.m}, b);
+  if (k.bias) test::AddFloatInitializer(g, "B", {k.m}, b);
   auto* conv = g->add_node();
   conv->set_op_type("Conv");
   conv->add_input("x");
