@@ -262,8 +262,9 @@ int Run(int argc, char** argv) {
       auto it = g->initializers.find(s->node->inputs[1]);
       if (it != g->initializers.end()) w = &it->second;
     }
-    std::printf("%8.3f ms  %-30s in %-18s w %s\n", s->total_ms / iters, Describe(*s->node).c_str(),
-                s->shape.c_str(), w ? ShapeToString(w->shape()).c_str() : "-");
+    std::printf("%8.3f ms  %-30s in %-18s w %-16s %s\n", s->total_ms / iters,
+                Describe(*s->node).c_str(), s->shape.c_str(),
+                w ? ShapeToString(w->shape()).c_str() : "-", s->node->name.c_str());
   }
   return 0;
 }

@@ -17,6 +17,12 @@ namespace mlos {
 
 inline constexpr size_t kTensorAlignment = 64;
 
+// 64-byte-aligned host memory (nullptr on failure or overflow), released with std::free.
+// Blocks of 2 MiB and more start on a 2 MiB boundary and are advised as transparent huge pages:
+// CNN activations of several MB are streamed by every layer, and with 4 KiB pages those reads
+// stall on TLB misses (kernels usually run THP in "madvise" mode, so nothing is huge unasked).
+void* AlignedHostAlloc(size_t nbytes);
+
 struct AllocatorStats {
   size_t bytes_in_use = 0;  // handed out and not yet returned
   size_t peak_bytes_in_use = 0;

@@ -1,19 +1,26 @@
 #include "mlos/allocator.h"
 
+#include <sys/mman.h>
+
 #include <bit>
 #include <cstdlib>
 #include <new>
 
 namespace mlos {
-namespace {
 
-void* AlignedAlloc(size_t nbytes) {
+void* AlignedHostAlloc(size_t nbytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
   size_t rounded = (nbytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (rounded < nbytes) return nullptr;  // overflow
+  if (rounded >= kHugePage) {
+    const size_t huge = (rounded + kHugePage - 1) / kHugePage * kHugePage;
+    if (huge < rounded) return nullptr;
+    void* p = std::aligned_alloc(kHugePage, huge);
+    if (p != nullptr) madvise(p, huge, MADV_HUGEPAGE);  // advisory: failure only costs speed
+    return p;
+  }
   return std::aligned_alloc(kTensorAlignment, rounded == 0 ? kTensorAlignment : rounded);
 }
-
-}  // namespace
 
 CpuArenaAllocator::CpuArenaAllocator(size_t max_cached_bytes)
     : max_cached_bytes_(max_cached_bytes) {}
@@ -40,7 +47,7 @@ void* CpuArenaAllocator::Allocate(size_t nbytes) {
       stats_.cache_hits++;
     }
   }
-  if (ptr == nullptr) ptr = AlignedAlloc(block);
+  if (ptr == nullptr) ptr = AlignedHostAlloc(block);
   if (ptr == nullptr) return nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   stats_.allocations++;

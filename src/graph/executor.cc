@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <set>
 #include <unordered_map>
 
 #include "graph/session.h"
+#include "mlos/allocator.h"
 
 namespace mlos::graph {
 namespace {
@@ -459,10 +462,10 @@ std::shared_ptr<uint8_t[]> MemoryPlan::Acquire() {
       return b;
     }
   }
-  return std::shared_ptr<uint8_t[]>(
-      static_cast<uint8_t*>(
-          ::operator new[](std::max<size_t>(arena_bytes_, 1), std::align_val_t(kSlotAlign))),
-      [](uint8_t* p) { ::operator delete[](p, std::align_val_t(kSlotAlign)); });
+  static_assert(kSlotAlign <= kTensorAlignment);
+  auto* p = static_cast<uint8_t*>(AlignedHostAlloc(std::max<size_t>(arena_bytes_, 1)));
+  if (p == nullptr) throw std::bad_alloc();
+  return std::shared_ptr<uint8_t[]>(p, [](uint8_t* q) { std::free(q); });
 }
 
 void MemoryPlan::Release(std::shared_ptr<uint8_t[]> buf) {

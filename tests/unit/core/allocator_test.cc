@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -36,6 +38,26 @@ TEST(AllocatorTest, CacheIsBounded) {
 TEST(AllocatorTest, HugeRequestFailsCleanly) {
   CpuArenaAllocator alloc;
   EXPECT_EQ(alloc.Allocate(SIZE_MAX - 8), nullptr);
+}
+
+TEST(AllocatorTest, HostAllocAlignment) {
+  // Small blocks: tensor alignment; blocks of 2 MiB and more: a 2 MiB boundary (huge-page
+  // friendly), and the whole requested range is writable.
+  for (size_t n : {size_t{1}, size_t{100}, size_t{4096}, (size_t{2} << 20) - 1}) {
+    void* p = AlignedHostAlloc(n);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kTensorAlignment, 0u) << n;
+    static_cast<char*>(p)[n - 1] = 1;
+    std::free(p);
+  }
+  for (size_t n : {size_t{2} << 20, (size_t{5} << 20) + 3}) {
+    void* p = AlignedHostAlloc(n);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % (size_t{2} << 20), 0u) << n;
+    std::memset(p, 1, n);
+    std::free(p);
+  }
+  EXPECT_EQ(AlignedHostAlloc(~size_t{0} - 10), nullptr);  // rounding overflows
 }
 
 TEST(AllocatorTest, ConcurrentUse) {
