@@ -91,4 +91,4 @@ bool TryChannelBroadcastF32(OpContext& ctx, BinaryOp op, const Tensor& a, const 
 
 }  // namespace mlos::graph::ops
 
-MLOS_REGISTER_OPS(channel_broadcast) {}  // a path of Add/Sub/Mul/Div, registered by elementwise.cc
+MLOS_REGISTER_OPS(channel_broadcast) {}  // a path of Add/Sub/Mul/Div, registered by arithmetic.cc
