@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "graph/op_registry.h"
+#include "graph/tensor_proto.h"
 #include "mlos/dtype.h"
 #include "mlos/half.h"
 #include "mlos/tensor.h"
@@ -35,6 +36,16 @@ inline Result<std::vector<int64_t>> ToInt64s(const Tensor& t) {
 }
 
 // Scalar of any numeric dtype as double.
+// The numeric (non-string) dtype named by an ONNX TensorProto.DataType attribute value;
+// `what` names the attribute in the error.
+inline Result<DType> NumericDTypeAttr(const OpContext& ctx, int64_t onnx_type, const char* what) {
+  auto dt = DTypeFromOnnx(static_cast<int>(onnx_type));
+  if (!dt.ok() || *dt == DType::kString) {
+    return ctx.Error(std::string("unsupported ") + what + " " + std::to_string(onnx_type));
+  }
+  return *dt;
+}
+
 inline double ScalarAsDouble(const Tensor& t) { return t.numel() > 0 ? t.GetAsDouble(0) : 0.0; }
 
 // Visits the elements of `shape` (row-major) with N operands given by element strides; calls

@@ -13,39 +13,6 @@
 namespace mlos::graph::ops {
 namespace {
 
-Result<DType> OnnxDType(const OpContext& ctx, int64_t t) {
-  switch (t) {
-    case 1:
-      return DType::kFloat32;
-    case 2:
-      return DType::kUInt8;
-    case 3:
-      return DType::kInt8;
-    case 4:
-      return DType::kUInt16;
-    case 5:
-      return DType::kInt16;
-    case 6:
-      return DType::kInt32;
-    case 7:
-      return DType::kInt64;
-    case 9:
-      return DType::kBool;
-    case 10:
-      return DType::kFloat16;
-    case 11:
-      return DType::kFloat64;
-    case 12:
-      return DType::kUInt32;
-    case 13:
-      return DType::kUInt64;
-    case 16:
-      return DType::kBFloat16;
-    default:
-      return ctx.Error("unsupported dtype " + std::to_string(t));
-  }
-}
-
 std::mt19937_64 MakeGenerator(const OpContext& ctx) {
   const Attribute* seed = ctx.node().attr("seed");
   if (seed != nullptr) {
@@ -66,7 +33,7 @@ Status RandomUniformLikeCompute(OpContext& ctx) {
   MLOS_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequireTensor(0));
   DType dt = x->dtype();
   if (const Attribute* a = ctx.node().attr("dtype")) {
-    MLOS_ASSIGN_OR_RETURN(dt, OnnxDType(ctx, a->i));
+    MLOS_ASSIGN_OR_RETURN(dt, NumericDTypeAttr(ctx, a->i, "dtype"));
   }
   if (!IsFloating(dt)) return ctx.Error("output dtype must be a float type");
   const double lo = ctx.node().GetFloat("low", 0.f), hi = ctx.node().GetFloat("high", 1.f);
@@ -87,7 +54,7 @@ Status BernoulliCompute(OpContext& ctx) {
   if (!IsFloating(xin->dtype())) return ctx.Error("input must be a float tensor of probabilities");
   DType dt = xin->dtype();
   if (const Attribute* a = ctx.node().attr("dtype")) {
-    MLOS_ASSIGN_OR_RETURN(dt, OnnxDType(ctx, a->i));
+    MLOS_ASSIGN_OR_RETURN(dt, NumericDTypeAttr(ctx, a->i, "dtype"));
   }
   MLOS_ASSIGN_OR_RETURN(Tensor x, xin->Contiguous());
   std::mt19937_64 gen = MakeGenerator(ctx);

@@ -10,38 +10,6 @@
 namespace mlos::graph::ops {
 namespace {
 
-// ONNX TensorProto.DataType -> DType for the numeric types a window may be produced in.
-Result<DType> OutputDType(const OpContext& ctx, int64_t onnx_type) {
-  switch (onnx_type) {
-    case 1:
-      return DType::kFloat32;
-    case 2:
-      return DType::kUInt8;
-    case 3:
-      return DType::kInt8;
-    case 4:
-      return DType::kUInt16;
-    case 5:
-      return DType::kInt16;
-    case 6:
-      return DType::kInt32;
-    case 7:
-      return DType::kInt64;
-    case 10:
-      return DType::kFloat16;
-    case 11:
-      return DType::kFloat64;
-    case 12:
-      return DType::kUInt32;
-    case 13:
-      return DType::kUInt64;
-    case 16:
-      return DType::kBFloat16;
-    default:
-      return ctx.Error("unsupported output_datatype " + std::to_string(onnx_type));
-  }
-}
-
 Result<int64_t> ScalarInt(const OpContext& ctx, int i, const char* what) {
   MLOS_ASSIGN_OR_RETURN(const Tensor* t, ctx.RequireTensor(i));
   if (!IsInteger(t->dtype()) || t->numel() != 1) {
@@ -76,7 +44,8 @@ Status CosineWindow(OpContext& ctx, const double (&a)[kTerms]) {
   if (size < 0 || size > (int64_t{1} << 31)) {
     return ctx.Error("size " + std::to_string(size) + " out of range");
   }
-  MLOS_ASSIGN_OR_RETURN(DType dt, OutputDType(ctx, ctx.node().GetInt("output_datatype", 1)));
+  MLOS_ASSIGN_OR_RETURN(
+      DType dt, NumericDTypeAttr(ctx, ctx.node().GetInt("output_datatype", 1), "output_datatype"));
   const bool periodic = ctx.node().GetInt("periodic", 1) != 0;
   const double denom = static_cast<double>(std::max<int64_t>(periodic ? size : size - 1, 1));
   std::vector<double> w(static_cast<size_t>(size));
@@ -106,7 +75,8 @@ Status MelWeightMatrixCompute(OpContext& ctx) {
   MLOS_ASSIGN_OR_RETURN(int64_t rate, ScalarInt(ctx, 2, "sample_rate"));
   MLOS_ASSIGN_OR_RETURN(double lo_hz, ScalarFloat(ctx, 3, "lower_edge_hertz"));
   MLOS_ASSIGN_OR_RETURN(double hi_hz, ScalarFloat(ctx, 4, "upper_edge_hertz"));
-  MLOS_ASSIGN_OR_RETURN(DType dt, OutputDType(ctx, ctx.node().GetInt("output_datatype", 1)));
+  MLOS_ASSIGN_OR_RETURN(
+      DType dt, NumericDTypeAttr(ctx, ctx.node().GetInt("output_datatype", 1), "output_datatype"));
   if (bins <= 0 || dft_length <= 0 || rate <= 0 || bins > (1 << 20) || dft_length > (1 << 24)) {
     return ctx.Error("num_mel_bins, dft_length and sample_rate must be positive (and bounded)");
   }
