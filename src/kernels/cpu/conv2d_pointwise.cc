@@ -181,12 +181,35 @@ bool PointwiseConvDirect(const float* w, int64_t m, int64_t c, const float* x, i
                          ThreadPool& pool) {
   if (!PointwiseDirectAvailable()) return false;
   if (m <= 0 || hw <= 0) return true;
-  const int64_t blocks = (hw + 31) / 32;
+  const int64_t blocks = (hw + 31) / 32, groups = (m + 11) / 12;
   int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
   const double work = static_cast<double>(m) * static_cast<double>(hw) * static_cast<double>(c);
   tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
-  tasks = static_cast<int>(std::min<int64_t>(tasks, blocks));
+  tasks = static_cast<int>(std::min<int64_t>(tasks, std::max(blocks, groups)));
+  // Split the 32-column blocks, or the 12-channel row groups when that evens out the parts: a
+  // 14x14 plane has 7 blocks (the last of 4 columns costs a whole block), which split 3 + 4
+  // over 2 tasks, while 48 row groups split 24 + 24 (96 -> 576 @14: largest part 4 x 576 vs
+  // 7 x 288 block-rows). Each task's rows read the whole (small) input block; its share of the
+  // weight is disjoint.
+  const int64_t col_cost = (blocks + tasks - 1) / tasks * m;
+  int64_t row_cost = 0;
+  for (int t = 0; t < tasks; ++t) {
+    const int64_t o0 = std::min(m, groups * t / tasks * 12);
+    const int64_t o1 = std::min(m, groups * (t + 1) / tasks * 12);
+    row_cost = std::max(row_cost, blocks * (o1 - o0));
+  }
+  const bool split_rows = tasks > 1 && groups >= tasks && row_cost < col_cost;
   auto body = [&](int64_t t, int64_t) {
+    if (split_rows) {
+      const int64_t o0 = std::min(m, groups * t / tasks * 12);
+      const int64_t o1 = std::min(m, groups * (t + 1) / tasks * 12);
+      if (o0 < o1) {
+        internal::PointwiseDirectAvx512(w + o0 * c, o1 - o0, c, x, hw,
+                                        bias != nullptr ? bias + o0 : nullptr, act, y + o0 * hw, 0,
+                                        hw);
+      }
+      return;
+    }
     const int64_t j0 = std::min(hw, blocks * t / tasks * 32);
     const int64_t j1 = std::min(hw, blocks * (t + 1) / tasks * 32);
     if (j0 < j1) internal::PointwiseDirectAvx512(w, m, c, x, hw, bias, act, y, j0, j1);

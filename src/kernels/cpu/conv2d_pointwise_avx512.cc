@@ -19,20 +19,22 @@
 namespace mlos::kernels::internal {
 namespace {
 
-// R output channels x up to 32 positions (masks lo/hi for the two 16-lane halves).
-template <int R>
+// R output channels x up to 16 * U positions (masks lo/hi for the two 16-lane halves; U = 1
+// for a last block of at most 16 columns, which would otherwise pay for 32: a 14x14 plane is 6
+// blocks of 32 and one of 4).
+template <int R, int U>
 void Tile(const float* w, int64_t k, const float* x, int64_t hw, __mmask16 lo, __mmask16 hi,
           const float* bias, const ActivationParams& act, int cols, float* y, const float* pf) {
-  __m512 acc[R][2];
+  __m512 acc[R][U];
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
     acc[r][0] = bias != nullptr ? _mm512_set1_ps(bias[r]) : _mm512_setzero_ps();
-    acc[r][1] = acc[r][0];
+    if constexpr (U == 2) acc[r][1] = acc[r][0];
   }
   for (int64_t p = 0; p < k; ++p) {
     const float* xr = x + p * hw;
     const __m512 b0 = _mm512_maskz_loadu_ps(lo, xr);
-    const __m512 b1 = _mm512_maskz_loadu_ps(hi, xr + 16);
+    const __m512 b1 = U == 2 ? _mm512_maskz_loadu_ps(hi, xr + 16) : b0;
     if (pf != nullptr) {
       _mm_prefetch(reinterpret_cast<const char*>(pf + p * hw), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(pf + p * hw + 16), _MM_HINT_T0);
@@ -41,7 +43,7 @@ void Tile(const float* w, int64_t k, const float* x, int64_t hw, __mmask16 lo, _
     for (int r = 0; r < R; ++r) {
       const __m512 a = _mm512_set1_ps(w[r * k + p]);
       acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+      if constexpr (U == 2) acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
     }
   }
   const bool relu = act.kind == Activation::kRelu, clip = act.kind == Activation::kClip;
@@ -52,7 +54,7 @@ void Tile(const float* w, int64_t k, const float* x, int64_t hw, __mmask16 lo, _
   const __mmask16 all = 0xFFFF;
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
-    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    __m512 v0 = acc[r][0], v1 = acc[r][U - 1];
     if (relu || clip) {
       // max/min return their second operand when either is NaN, so NaN passes through.
       v0 = _mm512_mask_max_ps(v0, all, vmin, v0);
@@ -72,7 +74,7 @@ void Tile(const float* w, int64_t k, const float* x, int64_t hw, __mmask16 lo, _
     }
     float* row = y + r * hw;
     _mm512_mask_storeu_ps(row, lo, v0);
-    _mm512_mask_storeu_ps(row + 16, hi, v1);
+    if constexpr (U == 2) _mm512_mask_storeu_ps(row + 16, hi, v1);
     if (!inline_act) ApplyActivation(act, row, cols);
   }
 }
@@ -82,9 +84,11 @@ constexpr int64_t kPrefetchColumns = 128;
 using TileFn = void (*)(const float*, int64_t, const float*, int64_t, __mmask16, __mmask16,
                         const float*, const ActivationParams&, int, float*, const float*);
 
-constexpr TileFn kTiles[13] = {nullptr,   &Tile<1>,  &Tile<2>, &Tile<3>, &Tile<4>,
-                               &Tile<5>,  &Tile<6>,  &Tile<7>, &Tile<8>, &Tile<9>,
-                               &Tile<10>, &Tile<11>, &Tile<12>};
+constexpr TileFn kTiles[2][13] = {
+    {nullptr, &Tile<1, 1>, &Tile<2, 1>, &Tile<3, 1>, &Tile<4, 1>, &Tile<5, 1>, &Tile<6, 1>,
+     &Tile<7, 1>, &Tile<8, 1>, &Tile<9, 1>, &Tile<10, 1>, &Tile<11, 1>, &Tile<12, 1>},
+    {nullptr, &Tile<1, 2>, &Tile<2, 2>, &Tile<3, 2>, &Tile<4, 2>, &Tile<5, 2>, &Tile<6, 2>,
+     &Tile<7, 2>, &Tile<8, 2>, &Tile<9, 2>, &Tile<10, 2>, &Tile<11, 2>, &Tile<12, 2>}};
 
 }  // namespace
 
@@ -102,8 +106,9 @@ void PointwiseDirectAvx512(const float* w, int64_t m, int64_t k, const float* x,
     const int64_t pf_col = jb + kPrefetchColumns;
     for (int64_t o0 = 0; o0 < m; o0 += 12) {
       const int rows = static_cast<int>(std::min<int64_t>(12, m - o0));
-      kTiles[rows](w + o0 * k, k, x + jb, hw, lo, hi, bias != nullptr ? bias + o0 : nullptr, act,
-                   cols, y + o0 * hw + jb, o0 == 0 && pf_col < j1 ? x + pf_col : nullptr);
+      kTiles[cols > 16 ? 1 : 0][rows](
+          w + o0 * k, k, x + jb, hw, lo, hi, bias != nullptr ? bias + o0 : nullptr, act, cols,
+          y + o0 * hw + jb, o0 == 0 && pf_col < j1 ? x + pf_col : nullptr);
     }
   }
 }

@@ -109,8 +109,8 @@ void Row(const float* origin, const int64_t* tap_off, int64_t taps, const float*
 }  // namespace
 
 void SmallChannelRowsAvx512(const DepthwiseGeom& g, const PaddedLayout& l, const float* planes,
-                            const float* w, const float* bias, int64_t m, float* y, int64_t begin,
-                            int64_t end) {
+                            const float* w, const float* bias, int64_t m, float* y, int64_t y_plane,
+                            int64_t begin, int64_t end) {
   int64_t tap_off[kSmallConvMaxTaps];
   const int64_t taps = g.c * g.kh * g.kw;
   for (int64_t ci = 0; ci < g.c; ++ci) {
@@ -123,12 +123,12 @@ void SmallChannelRowsAvx512(const DepthwiseGeom& g, const PaddedLayout& l, const
     }
   }
   const Act mode = ActFor(g.act.kind);
-  const int64_t blocks = (m + 3) / 4, plane = g.oh * g.ow;
+  const int64_t blocks = (m + 3) / 4;
   for (int64_t task = begin; task < end; ++task) {
     const int64_t oy = task / blocks, m0 = (task % blocks) * 4, mb = std::min<int64_t>(4, m - m0);
     const float* origin = planes + oy * g.sh * l.row_len;
     float* yrows[4];
-    for (int64_t c = 0; c < mb; ++c) yrows[c] = y + (m0 + c) * plane + oy * g.ow;
+    for (int64_t c = 0; c < mb; ++c) yrows[c] = y + (m0 + c) * y_plane + oy * g.ow;
     switch (mb) {
       case 4:
         Row<4>(origin, tap_off, taps, w, bias, m0, yrows, g.ow, mode, g.act.min, g.act.max);

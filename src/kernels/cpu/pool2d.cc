@@ -9,6 +9,7 @@
 #include "kernels/cpu/kernel_dispatch.h"
 #include "kernels/cpu/nn.h"
 #include "kernels/cpu/nn_util.h"
+#include "kernels/cpu/pool2d_global.h"
 #include "kernels/cpu/vector_math.h"
 
 namespace mlos::kernels {
@@ -159,6 +160,10 @@ Status GlobalPool2d(PoolKind kind, const Tensor& x, Tensor& y, ThreadPool& pool)
     const float* xp = static_cast<const float*>(xc.raw_data());
     float* yp = static_cast<float*>(out.raw_data());
     auto body = [&](int64_t b, int64_t e) {
+      if (avx2 && kind == PoolKind::kAverage) {
+        internal::GlobalAveragePlanesAvx2(xp + b * hw, e - b, hw, yp + b);
+        return;
+      }
       for (int64_t pl = b; pl < e; ++pl) {
         const float* v = xp + pl * hw;
         if (avx2) {

@@ -82,6 +82,8 @@ const Case kCases[] = {
     {11, 3, 64, false, Activation::kSigmoid},
     {6, 33, 100, true, Activation::kTanh},  // an activation applied after the store
     {2, 576, 17, true, Activation::kClip},
+    {576, 96, 196, true, Activation::kClip},  // 14x14: 2 tasks split the row groups 24 + 24
+    {20, 40, 196, true, Activation::kNone},   // 2 row groups: the columns stay split
 };
 
 TEST_P(PointwiseTest, PackedMatchesReference) {
@@ -100,10 +102,11 @@ TEST_P(PointwiseTest, DirectMatchesReference) {
     GTEST_SKIP() << "no AVX-512 (or forced portable)";
   }
   std::mt19937 rng(6);
-  ThreadPool one(1), two(2);
+  ThreadPool one(1), two(2), three(3);
   for (const Case& c : kCases) {
     CheckCase(c, one, rng, true);
     CheckCase(c, two, rng, true);
+    CheckCase(c, three, rng, true);
   }
   // Every tile height: m from 1 to 13 over one full and one partial column block.
   for (int64_t m = 1; m <= 13; ++m) CheckCase({m, 5, 45, true, Activation::kRelu}, one, rng, true);

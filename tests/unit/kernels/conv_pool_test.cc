@@ -235,7 +235,11 @@ TEST_P(ConvPoolTest, Pool2dRandomConfigs) {
 TEST_P(ConvPoolTest, GlobalPool) {
   std::mt19937 rng(43);
   for (PoolKind kind : {PoolKind::kMax, PoolKind::kAverage}) {
-    for (Shape s : {Shape{2, 3, 7, 5}, Shape{1, 1, 1, 1}, Shape{1, 4, 33, 33}}) {
+    // Many planes (the average sums 8 at a time): plane sizes below, at and across 8 and 16
+    // lanes, plane counts not a multiple of 8, and a split over the pool (3000 x 7x7).
+    for (Shape s : {Shape{2, 3, 7, 5}, Shape{1, 1, 1, 1}, Shape{1, 4, 33, 33}, Shape{1, 1280, 7, 7},
+                    Shape{2, 21, 3, 3}, Shape{1, 19, 4, 4}, Shape{1, 9, 5, 5}, Shape{1, 17, 2, 2},
+                    Shape{1, 3000, 7, 7}}) {
       Tensor x = RandomView(DType::kFloat32, s, ViewKind::kSliced, rng, -5, 5);
       Tensor y = Tensor::Empty(DType::kFloat32, {s[0], s[1], 1, 1}).value();
       ASSERT_TRUE(GlobalPool2d(kind, x, y, Pool()).ok());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "kernels/cpu/conv2d_smallc.h"
 #include "kernels/cpu/nn.h"
 
 namespace mlos::kernels {
@@ -111,10 +112,71 @@ TEST_P(ConvSmallChannelTest, MatchesDirectLoop) {
       {1, 3, 6, 5, 33, 1, 1, 1, 1, 1, 1, 0, 0, 1, Activation::kNone, true},  // 1x1 with pads
       {1, 2, 20, 224, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kClip, true, 2, 2},
       {1, 3, 4, 17, 2, 2, 2, 1, 1, 0, 0, 0, 0, 1, Activation::kNone, false, 1, 1},
+      // Tall planes: several bands of output rows per pool chunk, the last band partial
+      // (oh 61 and 43), two images.
+      {2, 3, 121, 40, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kClip, true, 2, 2},
+      {1, 3, 43, 20, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kRelu, true, 1, 1},
+      {1, 3, 96, 24, 20, 7, 7, 1, 1, 3, 3, 3, 3, 1, Activation::kNone, true, 2, 2},
   };
   for (const Case& c : cases) {
     Check(c, pool1, rng);
     Check(c, testing::Pool(), rng);
+  }
+}
+
+// The plain-loop fallback of a pool thread without scratch, on its own: rows [2, 9) of a
+// 3x3 s2 Clip stem and of a 5x5 dilated stride-1 conv, against a double loop; rows outside the
+// range stay untouched.
+TEST(ConvSmallChannelScalar, RowsMatchDirectLoop) {
+  std::mt19937 rng(5);
+  struct G {
+    int64_t c, h, w, m, k, s, d, p;
+    Activation act;
+  };
+  for (const G& t : {G{3, 23, 19, 6, 3, 2, 1, 1, Activation::kClip},
+                     G{2, 14, 9, 5, 5, 1, 2, 3, Activation::kHardSwish}}) {
+    internal::DepthwiseGeom g{};
+    g.c = t.c, g.h = t.h, g.w = t.w, g.kh = t.k, g.kw = t.k, g.sh = t.s, g.sw = t.s;
+    g.dh = t.d, g.dw = t.d, g.pt = t.p, g.pl = t.p;
+    g.oh = (t.h + 2 * t.p - t.d * (t.k - 1) - 1) / t.s + 1;
+    g.ow = (t.w + 2 * t.p - t.d * (t.k - 1) - 1) / t.s + 1;
+    g.act.kind = t.act;
+    g.act.min = -0.5f;
+    g.act.max = 0.75f;
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<float> x(t.c * t.h * t.w), w(t.m * t.c * t.k * t.k), b(t.m);
+    for (float& v : x) v = u(rng);
+    for (float& v : w) v = 0.3f * u(rng);
+    for (float& v : b) v = u(rng);
+    std::vector<float> y(t.m * g.oh * g.ow, 123.f);
+    internal::SmallChannelRowsScalar(g, x.data(), w.data(), b.data(), t.m, y.data(), 2, 9);
+    for (int64_t o = 0; o < t.m; ++o) {
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          const float got = y[(o * g.oh + oy) * g.ow + ox];
+          if (oy < 2 || oy >= 9) {
+            ASSERT_EQ(got, 123.f) << o << "," << oy << "," << ox;
+            continue;
+          }
+          double acc = b[o];
+          for (int64_t c = 0; c < t.c; ++c) {
+            for (int64_t i = 0; i < t.k; ++i) {
+              for (int64_t j = 0; j < t.k; ++j) {
+                const int64_t iy = oy * t.s - t.p + i * t.d, ix = ox * t.s - t.p + j * t.d;
+                if (iy < 0 || iy >= t.h || ix < 0 || ix >= t.w) continue;
+                acc += static_cast<double>(x[(c * t.h + iy) * t.w + ix]) *
+                       w[((o * t.c + c) * t.k + i) * t.k + j];
+              }
+            }
+          }
+          double want = acc;
+          if (t.act == Activation::kClip) want = std::min(0.75, std::max(-0.5, acc));
+          if (t.act == Activation::kHardSwish)
+            want = acc * std::min(1.0, std::max(0.0, acc / 6 + 0.5));
+          ASSERT_NEAR(got, want, 2e-4 * (1 + std::fabs(want))) << o << "," << oy << "," << ox;
+        }
+      }
+    }
   }
 }
 

@@ -87,6 +87,9 @@ TEST_P(PackedGemmTest, MatchesReference) {
       {21, 300, 64, false, true, 1.f, 0.f, true, Activation::kNone},
       {128, 256, 96, false, true, 1.f, 0.f, true, Activation::kRelu},
       {140, 70, 33, true, false, 1.f, 1.f, false, Activation::kGelu},
+      // A 7x7 layer's transposed 1x1 conv (49 rows: a 1-row last tile, 5 column slivers): the
+      // 2-task grid splits the rows.
+      {49, 96, 160, true, false, 1.f, 0.f, true, Activation::kNone},
   };
   ThreadPool one(1);
   for (const Case& c : cases) {
