@@ -1,0 +1,251 @@
+// AVX-512 depthwise convolution computed straight from the input rows (conv2d_depthwise_direct.h).
+// The padded, phase-split copy of conv_depthwise_simd.h costs more than the multiply-adds on
+// large planes (most of the kernel's time on 112x112 and 56x56 planes), so here a tap's 16
+// output columns are loaded from the input row itself: stride 1 one unaligned load, stride 2
+// two loads deinterleaved in registers (vpermt2ps gives the even or the odd columns). Only the
+// vectors that touch the left or right image edge use masked loads (zeros outside the row);
+// rows above or below the image skip their taps. Each block keeps R rows x U vectors of
+// independent accumulators in registers. Like the other _avx512 files the target is switched
+// with a pragma after the standard headers and everything compiled under it has internal
+// linkage; entered only after the run-time check.
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/cpu/conv2d_depthwise_direct.h"
+#include "kernels/cpu/conv_internal.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+#include <immintrin.h>
+
+#include "kernels/cpu/avx512_math.h"
+#include "kernels/cpu/conv_depthwise_simd.h"
+
+namespace mlos::kernels::internal {
+namespace {
+
+// Widest input row the direct path takes: rows outside the image read this many zeros.
+constexpr int64_t kMaxWidth = 2048;
+alignas(64) const float kZeroRow[kMaxWidth + 64] = {};
+
+// Lanes of a 16-float vector whose lane 0 is column `col` that lie in [0, w).
+inline __mmask16 ColMask(int64_t col, int64_t w) {
+  const int64_t lo = std::clamp<int64_t>(-col, 0, 16), hi = std::clamp<int64_t>(w - col, 0, 16);
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << (hi - lo)) - 1) << lo);
+}
+
+// row[col .. col + 16) with zeros in the lanes outside `m` (ColMask of the row); only those
+// lanes are read, and the address is formed without out-of-range pointer arithmetic.
+inline __m512 LoadMasked(const float* row, int64_t col, __mmask16 m) {
+  const float* p = reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(row) +
+                                                  static_cast<uintptr_t>(col * 4));
+  return _mm512_maskz_loadu_ps(m, p);
+}
+
+inline __m512 Activate(__m512 v, RegAct mode, __m512 lo, __m512 hi) {
+  // max(zero, v) and min(hi, v) return v when v is NaN, so NaN propagates as in ONNX.
+  if (mode == RegAct::kRelu)
+    return _mm512_mask_max_ps(v, __mmask16(0xFFFF), _mm512_setzero_ps(), v);
+  if (mode == RegAct::kClip) {
+    v = _mm512_mask_max_ps(v, __mmask16(0xFFFF), lo, v);
+    return _mm512_mask_min_ps(v, __mmask16(0xFFFF), hi, v);
+  }
+  if (mode == RegAct::kSilu) return Silu16(v);
+  if (mode == RegAct::kSigmoid) return Sigmoid16(v);
+  return v;
+}
+
+// R output rows from `oy` x U vectors of 16 output columns from `ox` of one plane. kEdge: some
+// tap's columns leave the row (masked loads) or the last vector is partial (masked store).
+template <int KH, int KW, int SH, int SW, int R, int U, bool kEdge>
+inline void Block(const DepthwiseGeom& g, const float* xp, const float* wc, __m512 bias, int64_t oy,
+                  int64_t ox, float* yp, RegAct mode) {
+  __m512 acc[R][U];
+  for (int r = 0; r < R; ++r) {
+    for (int u = 0; u < U; ++u) acc[r][u] = bias;
+  }
+  const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
+  const int64_t iy0 = oy * SH - g.pt, col0 = ox * SW - g.pl;
+  constexpr int kRows = (R - 1) * SH + KH;
+  // Rows above or below the image read the zero row: no branch inside the unrolled body, which
+  // would make the compiler keep the accumulators in memory.
+  // Edge blocks: one mask per load position, so their loads are branch-free masked loads.
+  constexpr int kLoads = SW == 1 ? KW : KW + 1;  // stride 2: two loads per even tap
+  __mmask16 mk[kLoads][U];
+  if constexpr (kEdge) {
+    for (int j = 0; j < kLoads; ++j) {
+      for (int u = 0; u < U; ++u) {
+        mk[j][u] = SW == 1 ? ColMask(col0 + j + 16 * u, g.w)
+                           : ColMask(col0 + (j & ~1) + 16 * (j & 1) + 32 * u, g.w);
+      }
+    }
+  }
+  const float* rows[kRows];
+  for (int ii = 0; ii < kRows; ++ii) {
+    const int64_t iy = iy0 + ii;
+    rows[ii] = iy >= 0 && iy < g.h ? xp + iy * g.w : kZeroRow;
+  }
+#pragma GCC unroll 32
+  for (int ii = 0; ii < kRows; ++ii) {
+    const float* row = rows[ii];
+    if constexpr (SW == 1) {
+#pragma GCC unroll 8
+      for (int j = 0; j < KW; ++j) {
+        __m512 xv[U];
+        for (int u = 0; u < U; ++u) {
+          const int64_t col = col0 + j + 16 * u;
+          xv[u] = kEdge ? LoadMasked(row, col, mk[j][u]) : _mm512_loadu_ps(row + col);
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          const int i = ii - r * SH;
+          if (i < 0 || i >= KH) continue;
+          const __m512 wv = _mm512_set1_ps(wc[i * KW + j]);
+          for (int u = 0; u < U; ++u) acc[r][u] = _mm512_fmadd_ps(wv, xv[u], acc[r][u]);
+        }
+      }
+    } else {
+#pragma GCC unroll 8
+      for (int j = 0; j < KW; j += 2) {
+        __m512 ev[U], od[U];
+        for (int u = 0; u < U; ++u) {
+          const int64_t col = col0 + j + 32 * u;
+          const __m512 a = kEdge ? LoadMasked(row, col, mk[j][u]) : _mm512_loadu_ps(row + col);
+          const __m512 b =
+              kEdge ? LoadMasked(row, col + 16, mk[j + 1][u]) : _mm512_loadu_ps(row + col + 16);
+          ev[u] = _mm512_permutex2var_ps(a, ie, b);
+          od[u] = j + 1 < KW ? _mm512_permutex2var_ps(a, io, b) : ev[u];
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          const int i = ii - r * SH;
+          if (i < 0 || i >= KH) continue;
+          const __m512 we = _mm512_set1_ps(wc[i * KW + j]);
+          for (int u = 0; u < U; ++u) acc[r][u] = _mm512_fmadd_ps(we, ev[u], acc[r][u]);
+          if (j + 1 < KW) {
+            const __m512 wo = _mm512_set1_ps(wc[i * KW + j + 1]);
+            for (int u = 0; u < U; ++u) acc[r][u] = _mm512_fmadd_ps(wo, od[u], acc[r][u]);
+          }
+        }
+      }
+    }
+  }
+  const __m512 lo = _mm512_set1_ps(g.act.min), hi = _mm512_set1_ps(g.act.max);
+  for (int r = 0; r < R; ++r) {
+    float* yrow = yp + (oy + r) * g.ow + ox;
+    for (int u = 0; u < U; ++u) {
+      const __m512 v = Activate(acc[r][u], mode, lo, hi);
+      const int64_t left = g.ow - ox - 16 * u;
+      if (!kEdge || left >= 16) {
+        _mm512_storeu_ps(yrow + 16 * u, v);
+      } else {
+        _mm512_mask_storeu_ps(yrow + 16 * u, static_cast<__mmask16>((1u << left) - 1), v);
+      }
+    }
+  }
+}
+
+// Which output vectors of a row need no masking: [va, vb) (empty when vb <= va).
+struct Interior {
+  int64_t nv, va, vb;
+};
+
+template <int KW, int SW>
+Interior InteriorFor(const DepthwiseGeom& g) {
+  Interior in;
+  in.nv = (g.ow + 15) / 16;
+  in.va = (g.pl + 16 * SW - 1) / (16 * SW);
+  // Furthest column a vector's loads touch, relative to its first input column.
+  constexpr int64_t reach = SW == 1 ? (KW - 1) + 16 : ((KW - 1) & ~1) + 32;
+  in.vb = in.nv;
+  while (in.vb > 0) {
+    const int64_t v = in.vb - 1, ox = 16 * v;
+    if (ox + 16 <= g.ow && ox * SW - g.pl + reach <= g.w) break;
+    --in.vb;
+  }
+  in.vb = std::max(in.vb, std::min(in.va, in.nv));
+  in.va = std::min(in.va, in.vb);
+  return in;
+}
+
+template <int KH, int KW, int SH, int SW, int R>
+inline void Rows(const DepthwiseGeom& g, const Interior& in, const float* xp, const float* wc,
+                 __m512 bias, int64_t oy, float* yp, RegAct mode) {
+  constexpr int UI = SW == 1 ? 1 : 2;  // vectors per interior block
+  int64_t v = 0;
+  for (; v < in.va; ++v) Block<KH, KW, SH, SW, R, 1, true>(g, xp, wc, bias, oy, 16 * v, yp, mode);
+  for (; v + UI <= in.vb; v += UI) {
+    Block<KH, KW, SH, SW, R, UI, false>(g, xp, wc, bias, oy, 16 * v, yp, mode);
+  }
+  for (; v < in.vb; ++v) Block<KH, KW, SH, SW, R, 1, false>(g, xp, wc, bias, oy, 16 * v, yp, mode);
+  for (; v < in.nv; ++v) Block<KH, KW, SH, SW, R, 1, true>(g, xp, wc, bias, oy, 16 * v, yp, mode);
+}
+
+template <int KH, int KW, int SH, int SW>
+void Planes(const DepthwiseGeom& g, const float* x, const float* w, const float* bias, float* y,
+            int64_t begin, int64_t end) {
+  // Rows per block: stride 1 loads each tap once for 8 rows (8 accumulator chains); stride 2
+  // keeps 4 rows x 2 vectors.
+  constexpr int RM = SW == 1 ? 8 : 4;
+  const Interior in = InteriorFor<KW, SW>(g);
+  const RegAct mode = RegActFor(g.act.kind);
+  const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
+  for (int64_t pi = begin; pi < end; ++pi) {
+    const int64_t ch = pi % g.c;
+    const float* xp = x + pi * plane_in;
+    const float* wc = w + ch * KH * KW;
+    const __m512 bv = _mm512_set1_ps(bias != nullptr ? bias[ch] : 0.f);
+    float* yp = y + pi * plane_out;
+    int64_t oy = 0;
+    while (oy < g.oh) {
+      const int64_t left = g.oh - oy;
+      if (left >= RM) {
+        Rows<KH, KW, SH, SW, RM>(g, in, xp, wc, bv, oy, yp, mode);
+        oy += RM;
+      } else if (RM > 4 && left >= 4) {
+        Rows<KH, KW, SH, SW, 4>(g, in, xp, wc, bv, oy, yp, mode);
+        oy += 4;
+      } else if (left >= 2) {
+        Rows<KH, KW, SH, SW, 2>(g, in, xp, wc, bv, oy, yp, mode);
+        oy += 2;
+      } else {
+        Rows<KH, KW, SH, SW, 1>(g, in, xp, wc, bv, oy, yp, mode);
+        oy += 1;
+      }
+    }
+    if (mode == RegAct::kOther) ApplyActivation(g.act, yp, plane_out);
+  }
+}
+
+}  // namespace
+
+bool DepthwiseDirectSupported(const DepthwiseGeom& g) {
+  const bool k3 = g.kh == 3 && g.kw == 3, k5 = g.kh == 5 && g.kw == 5;
+  return (k3 || k5) && g.dh == 1 && g.dw == 1 && g.sh == g.sw && (g.sw == 1 || g.sw == 2) &&
+         g.ow >= 1 && g.w <= kMaxWidth;
+}
+
+bool DepthwiseDirectAvx512(const DepthwiseGeom& g, const float* x, const float* w,
+                           const float* bias, float* y, int64_t begin, int64_t end) {
+  if (!DepthwiseDirectSupported(g)) return false;
+  if (g.kh == 3) {
+    if (g.sw == 1) {
+      Planes<3, 3, 1, 1>(g, x, w, bias, y, begin, end);
+    } else {
+      Planes<3, 3, 2, 2>(g, x, w, bias, y, begin, end);
+    }
+  } else {
+    if (g.sw == 1) {
+      Planes<5, 5, 1, 1>(g, x, w, bias, y, begin, end);
+    } else {
+      Planes<5, 5, 2, 2>(g, x, w, bias, y, begin, end);
+    }
+  }
+  return true;
+}
+
+}  // namespace mlos::kernels::internal
+
+#pragma GCC pop_options
