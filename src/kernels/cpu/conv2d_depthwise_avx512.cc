@@ -145,9 +145,8 @@ struct V8x {
 
 bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* w,
                            const float* bias, float* y, int64_t begin, int64_t end) {
-  // 3x3 and 5x5 straight from the input rows, except 5x5 on planes at most 8 wide, where the
-  // 8-lane padded path measured faster (1152 planes 7x7: 81 vs 87 us).
-  if (DepthwiseDirectSupported(g) && !(g.kw == 5 && g.ow <= 8)) {
+  // 3x3 and 5x5 straight from the input rows (conv2d_depthwise_direct_avx512.cc).
+  if (DepthwiseDirectSupported(g)) {
     return DepthwiseDirectAvx512(g, x, w, bias, y, begin, end);
   }
   if (g.ow <= 8) {

@@ -170,10 +170,9 @@ Interior InteriorFor(const DepthwiseGeom& g) {
   return in;
 }
 
-template <int KH, int KW, int SH, int SW, int R>
+template <int KH, int KW, int SH, int SW, int R, int UI>
 inline void Rows(const DepthwiseGeom& g, const Interior& in, const float* xp, const float* wc,
                  __m512 bias, int64_t oy, float* yp, RegAct mode) {
-  constexpr int UI = SW == 1 ? 1 : 2;  // vectors per interior block
   int64_t v = 0;
   for (; v < in.va; ++v) Block<KH, KW, SH, SW, R, 1, true>(g, xp, wc, bias, oy, 16 * v, yp, mode);
   for (; v + UI <= in.vb; v += UI) {
@@ -183,13 +182,52 @@ inline void Rows(const DepthwiseGeom& g, const Interior& in, const float* xp, co
   for (; v < in.nv; ++v) Block<KH, KW, SH, SW, R, 1, true>(g, xp, wc, bias, oy, 16 * v, yp, mode);
 }
 
+// r rows (1..8) from oy; wide: stride-2 interior vectors two at a time (r <= 4).
+template <int KH, int KW, int SH, int SW>
+void RowsOf(int64_t r, bool wide, const DepthwiseGeom& g, const Interior& in, const float* xp,
+            const float* wc, __m512 bias, int64_t oy, float* yp, RegAct mode) {
+  if constexpr (SW == 2) {
+    if (wide) {
+      switch (r) {
+        case 4:
+          return Rows<KH, KW, SH, SW, 4, 2>(g, in, xp, wc, bias, oy, yp, mode);
+        case 3:
+          return Rows<KH, KW, SH, SW, 3, 2>(g, in, xp, wc, bias, oy, yp, mode);
+        case 2:
+          return Rows<KH, KW, SH, SW, 2, 2>(g, in, xp, wc, bias, oy, yp, mode);
+        default:
+          return Rows<KH, KW, SH, SW, 1, 2>(g, in, xp, wc, bias, oy, yp, mode);
+      }
+    }
+  }
+  switch (r) {
+    case 8:
+      return Rows<KH, KW, SH, SW, 8, 1>(g, in, xp, wc, bias, oy, yp, mode);
+    case 7:
+      return Rows<KH, KW, SH, SW, 7, 1>(g, in, xp, wc, bias, oy, yp, mode);
+    case 6:
+      return Rows<KH, KW, SH, SW, 6, 1>(g, in, xp, wc, bias, oy, yp, mode);
+    case 5:
+      return Rows<KH, KW, SH, SW, 5, 1>(g, in, xp, wc, bias, oy, yp, mode);
+    case 4:
+      return Rows<KH, KW, SH, SW, 4, 1>(g, in, xp, wc, bias, oy, yp, mode);
+    case 3:
+      return Rows<KH, KW, SH, SW, 3, 1>(g, in, xp, wc, bias, oy, yp, mode);
+    case 2:
+      return Rows<KH, KW, SH, SW, 2, 1>(g, in, xp, wc, bias, oy, yp, mode);
+    default:
+      return Rows<KH, KW, SH, SW, 1, 1>(g, in, xp, wc, bias, oy, yp, mode);
+  }
+}
+
 template <int KH, int KW, int SH, int SW>
 void Planes(const DepthwiseGeom& g, const float* x, const float* w, const float* bias, float* y,
             int64_t begin, int64_t end) {
-  // Rows per block: stride 1 loads each tap once for 8 rows (8 accumulator chains); stride 2
-  // keeps 4 rows x 2 vectors.
-  constexpr int RM = SW == 1 ? 8 : 4;
   const Interior in = InteriorFor<KW, SW>(g);
+  // About 8 independent accumulator chains per block (the FMA latency): 8 rows of one vector,
+  // or, for stride 2 with interior vectors, 4 rows of two (each row then loads fewer taps).
+  const bool wide = SW == 2 && in.vb - in.va >= 2;
+  const int64_t rm = wide ? 4 : 8;
   const RegAct mode = RegActFor(g.act.kind);
   const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
   for (int64_t pi = begin; pi < end; ++pi) {
@@ -200,20 +238,12 @@ void Planes(const DepthwiseGeom& g, const float* x, const float* w, const float*
     float* yp = y + pi * plane_out;
     int64_t oy = 0;
     while (oy < g.oh) {
-      const int64_t left = g.oh - oy;
-      if (left >= RM) {
-        Rows<KH, KW, SH, SW, RM>(g, in, xp, wc, bv, oy, yp, mode);
-        oy += RM;
-      } else if (RM > 4 && left >= 4) {
-        Rows<KH, KW, SH, SW, 4>(g, in, xp, wc, bv, oy, yp, mode);
-        oy += 4;
-      } else if (left >= 2) {
-        Rows<KH, KW, SH, SW, 2>(g, in, xp, wc, bv, oy, yp, mode);
-        oy += 2;
-      } else {
-        Rows<KH, KW, SH, SW, 1>(g, in, xp, wc, bv, oy, yp, mode);
-        oy += 1;
-      }
+      // Equal blocks (7 rows: one of 7, 14: two of 7) rather than a full block and a short
+      // one, which would run on too few chains.
+      const int64_t left = g.oh - oy, blocks = (left + rm - 1) / rm;
+      const int64_t r = (left + blocks - 1) / blocks;
+      RowsOf<KH, KW, SH, SW>(r, wide, g, in, xp, wc, bv, oy, yp, mode);
+      oy += r;
     }
     if (mode == RegAct::kOther) ApplyActivation(g.act, yp, plane_out);
   }
