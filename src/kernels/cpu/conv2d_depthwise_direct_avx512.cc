@@ -7,7 +7,7 @@
 // rows above or below the image skip their taps. Each block keeps R rows x U vectors of
 // independent accumulators in registers. Like the other _avx512 files the target is switched
 // with a pragma after the standard headers and everything compiled under it has internal
-// linkage; entered only after the run-time check.
+// linkage; entered only after the run-time check (prfchw: every AVX-512 CPU has PREFETCHW).
 #include <algorithm>
 #include <cstdint>
 
@@ -15,7 +15,7 @@
 #include "kernels/cpu/conv_internal.h"
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
+#pragma GCC target("avx512f,avx2,fma,prfchw")
 #include <immintrin.h>
 
 #include "kernels/cpu/avx512_math.h"
@@ -230,6 +230,19 @@ void Planes(const DepthwiseGeom& g, const float* x, const float* w, const float*
   const int64_t rm = wide ? 4 : 8;
   const RegAct mode = RegActFor(g.act.kind);
   const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
+  // Software prefetch a block ahead on planes of 2K floats and more: the blocks read 8+ rows
+  // column by column, which the hardware prefetchers follow late when the planes come from L3
+  // or memory (in mobilenet_v2 at 1 thread: 3x3 s2 96@112 0.246 -> 0.190 ms). The planes are
+  // contiguous, so one pointer runs ahead through the input of [begin, end). Stride 1 also
+  // prefetches its output for writing (32@112: 0.134 -> 0.119 ms; stride 2, with a quarter
+  // of the output, measured slower with it).
+  const bool prefetch = plane_in >= 2048;
+  const char* pf = reinterpret_cast<const char*>(x + begin * plane_in);
+  const char* const pf_end = reinterpret_cast<const char*>(x + end * plane_in);
+  const int64_t ahead = (2 * rm * SH + KH) * g.w * 4;  // bytes past a block's first row
+  char* pfy = reinterpret_cast<char*>(y + begin * plane_out);
+  char* const pfy_end = reinterpret_cast<char*>(y + end * plane_out);
+  const int64_t ahead_y = 2 * rm * g.ow * 4;
   for (int64_t pi = begin; pi < end; ++pi) {
     const int64_t ch = pi % g.c;
     const float* xp = x + pi * plane_in;
@@ -242,6 +255,15 @@ void Planes(const DepthwiseGeom& g, const float* x, const float* w, const float*
       // one, which would run on too few chains.
       const int64_t left = g.oh - oy, blocks = (left + rm - 1) / rm;
       const int64_t r = (left + blocks - 1) / blocks;
+      if (prefetch) {
+        const float* row = xp + std::max<int64_t>(oy * SH - g.pt, 0) * g.w;
+        const char* want = std::min(reinterpret_cast<const char*>(row) + ahead, pf_end);
+        for (; pf < want; pf += 64) _mm_prefetch(pf, _MM_HINT_T0);
+        if constexpr (SW == 1) {
+          char* want_y = std::min(reinterpret_cast<char*>(yp + oy * g.ow) + ahead_y, pfy_end);
+          for (; pfy < want_y; pfy += 64) _mm_prefetch(pfy, _MM_HINT_ET0);
+        }
+      }
       RowsOf<KH, KW, SH, SW>(r, wide, g, in, xp, wc, bv, oy, yp, mode);
       oy += r;
     }
