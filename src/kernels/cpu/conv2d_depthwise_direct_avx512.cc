@@ -57,37 +57,27 @@ inline __m512 Activate(__m512 v, RegAct mode, __m512 lo, __m512 hi) {
   return v;
 }
 
-// R output rows from `oy` x U vectors of 16 output columns from `ox` of one plane. kEdge: some
-// tap's columns leave the row (masked loads) or the last vector is partial (masked store).
+// Loads per input row and vector: stride 1 one per tap, stride 2 two per even tap.
+template <int KW, int SW>
+constexpr int kLoads = SW == 1 ? KW : KW + 1;
+
+// R output rows from `oy` x U vectors of 16 output columns from `ox` of one plane. rows: the
+// (R - 1) * SH + KH input rows the block reads (the zero row above or below the image: no
+// branch inside the unrolled body, which would make the compiler keep the accumulators in
+// memory). mk: the column masks of vectors ox / 16 .. + U (kLoads each). kEdge: masked loads
+// (and a masked store for a partial last vector), else plain loads.
 template <int KH, int KW, int SH, int SW, int R, int U, bool kEdge>
-inline void Block(const DepthwiseGeom& g, const float* xp, const float* wc, __m512 bias, int64_t oy,
-                  int64_t ox, float* yp, RegAct mode) {
+inline void Block(const DepthwiseGeom& g, const float* const* rows, const __mmask16* mk,
+                  const float* wc, __m512 bias, int64_t oy, int64_t ox, float* yp, RegAct mode) {
   __m512 acc[R][U];
   for (int r = 0; r < R; ++r) {
     for (int u = 0; u < U; ++u) acc[r][u] = bias;
   }
   const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
-  const int64_t iy0 = oy * SH - g.pt, col0 = ox * SW - g.pl;
+  const int64_t col0 = ox * SW - g.pl;
   constexpr int kRows = (R - 1) * SH + KH;
-  // Rows above or below the image read the zero row: no branch inside the unrolled body, which
-  // would make the compiler keep the accumulators in memory.
-  // Edge blocks: one mask per load position, so their loads are branch-free masked loads.
-  constexpr int kLoads = SW == 1 ? KW : KW + 1;  // stride 2: two loads per even tap
-  __mmask16 mk[kLoads][U];
-  if constexpr (kEdge) {
-    for (int j = 0; j < kLoads; ++j) {
-      for (int u = 0; u < U; ++u) {
-        mk[j][u] = SW == 1 ? ColMask(col0 + j + 16 * u, g.w)
-                           : ColMask(col0 + (j & ~1) + 16 * (j & 1) + 32 * u, g.w);
-      }
-    }
-  }
-  const float* rows[kRows];
-  for (int ii = 0; ii < kRows; ++ii) {
-    const int64_t iy = iy0 + ii;
-    rows[ii] = iy >= 0 && iy < g.h ? xp + iy * g.w : kZeroRow;
-  }
+  constexpr int kL = kLoads<KW, SW>;
 #pragma GCC unroll 32
   for (int ii = 0; ii < kRows; ++ii) {
     const float* row = rows[ii];
@@ -97,7 +87,7 @@ inline void Block(const DepthwiseGeom& g, const float* xp, const float* wc, __m5
         __m512 xv[U];
         for (int u = 0; u < U; ++u) {
           const int64_t col = col0 + j + 16 * u;
-          xv[u] = kEdge ? LoadMasked(row, col, mk[j][u]) : _mm512_loadu_ps(row + col);
+          xv[u] = kEdge ? LoadMasked(row, col, mk[u * kL + j]) : _mm512_loadu_ps(row + col);
         }
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
@@ -113,9 +103,10 @@ inline void Block(const DepthwiseGeom& g, const float* xp, const float* wc, __m5
         __m512 ev[U], od[U];
         for (int u = 0; u < U; ++u) {
           const int64_t col = col0 + j + 32 * u;
-          const __m512 a = kEdge ? LoadMasked(row, col, mk[j][u]) : _mm512_loadu_ps(row + col);
-          const __m512 b =
-              kEdge ? LoadMasked(row, col + 16, mk[j + 1][u]) : _mm512_loadu_ps(row + col + 16);
+          const __m512 a =
+              kEdge ? LoadMasked(row, col, mk[u * kL + j]) : _mm512_loadu_ps(row + col);
+          const __m512 b = kEdge ? LoadMasked(row, col + 16, mk[u * kL + j + 1])
+                                 : _mm512_loadu_ps(row + col + 16);
           ev[u] = _mm512_permutex2var_ps(a, ie, b);
           od[u] = j + 1 < KW ? _mm512_permutex2var_ps(a, io, b) : ev[u];
         }
@@ -134,8 +125,10 @@ inline void Block(const DepthwiseGeom& g, const float* xp, const float* wc, __m5
     }
   }
   const __m512 lo = _mm512_set1_ps(g.act.min), hi = _mm512_set1_ps(g.act.max);
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     float* yrow = yp + (oy + r) * g.ow + ox;
+#pragma GCC unroll 4
     for (int u = 0; u < U; ++u) {
       const __m512 v = Activate(acc[r][u], mode, lo, hi);
       const int64_t left = g.ow - ox - 16 * u;
@@ -172,59 +165,73 @@ Interior InteriorFor(const DepthwiseGeom& g) {
 }
 
 template <int KH, int KW, int SH, int SW, int R, int UI>
-inline void Rows(const DepthwiseGeom& g, const Interior& in, const float* xp, const float* wc,
-                 __m512 bias, int64_t oy, float* yp, RegAct mode) {
+inline void Rows(const DepthwiseGeom& g, const Interior& in, const __mmask16* masks,
+                 const float* xp, const float* wc, __m512 bias, int64_t oy, float* yp,
+                 RegAct mode) {
+  constexpr int kRows = (R - 1) * SH + KH, kL = kLoads<KW, SW>;
+  const float* rows[kRows];
+  for (int ii = 0; ii < kRows; ++ii) {
+    const int64_t iy = oy * SH - g.pt + ii;
+    rows[ii] = iy >= 0 && iy < g.h ? xp + iy * g.w : kZeroRow;
+  }
   // Stride 1 loads even its interior vectors with (full) masks: a plain load is folded into
   // each FMA that uses it, so a row loaded once for 3 output rows became 3 loads (32@112:
   // 119.8 -> 105.3 us with masks, 144@56: 136.2 -> 126.3). Stride 2 permutes its loads first,
   // so they are loaded once either way.
   constexpr bool kMaskedInterior = SW == 1;
   int64_t v = 0;
-  for (; v < in.va; ++v) Block<KH, KW, SH, SW, R, 1, true>(g, xp, wc, bias, oy, 16 * v, yp, mode);
+  for (; v < in.va; ++v) {
+    Block<KH, KW, SH, SW, R, 1, true>(g, rows, masks + v * kL, wc, bias, oy, 16 * v, yp, mode);
+  }
   for (; v + UI <= in.vb; v += UI) {
-    Block<KH, KW, SH, SW, R, UI, kMaskedInterior>(g, xp, wc, bias, oy, 16 * v, yp, mode);
+    Block<KH, KW, SH, SW, R, UI, kMaskedInterior>(g, rows, masks + v * kL, wc, bias, oy, 16 * v, yp,
+                                                  mode);
   }
   for (; v < in.vb; ++v) {
-    Block<KH, KW, SH, SW, R, 1, kMaskedInterior>(g, xp, wc, bias, oy, 16 * v, yp, mode);
+    Block<KH, KW, SH, SW, R, 1, kMaskedInterior>(g, rows, masks + v * kL, wc, bias, oy, 16 * v, yp,
+                                                 mode);
   }
-  for (; v < in.nv; ++v) Block<KH, KW, SH, SW, R, 1, true>(g, xp, wc, bias, oy, 16 * v, yp, mode);
+  for (; v < in.nv; ++v) {
+    Block<KH, KW, SH, SW, R, 1, true>(g, rows, masks + v * kL, wc, bias, oy, 16 * v, yp, mode);
+  }
 }
 
 // r rows (1..8) from oy; wide: stride-2 interior vectors two at a time (r <= 4).
 template <int KH, int KW, int SH, int SW>
-void RowsOf(int64_t r, bool wide, const DepthwiseGeom& g, const Interior& in, const float* xp,
-            const float* wc, __m512 bias, int64_t oy, float* yp, RegAct mode) {
+void RowsOf(int64_t r, bool wide, const DepthwiseGeom& g, const Interior& in,
+            const __mmask16* masks, const float* xp, const float* wc, __m512 bias, int64_t oy,
+            float* yp, RegAct mode) {
   if constexpr (SW == 2) {
     if (wide) {
       switch (r) {
         case 4:
-          return Rows<KH, KW, SH, SW, 4, 2>(g, in, xp, wc, bias, oy, yp, mode);
+          return Rows<KH, KW, SH, SW, 4, 2>(g, in, masks, xp, wc, bias, oy, yp, mode);
         case 3:
-          return Rows<KH, KW, SH, SW, 3, 2>(g, in, xp, wc, bias, oy, yp, mode);
+          return Rows<KH, KW, SH, SW, 3, 2>(g, in, masks, xp, wc, bias, oy, yp, mode);
         case 2:
-          return Rows<KH, KW, SH, SW, 2, 2>(g, in, xp, wc, bias, oy, yp, mode);
+          return Rows<KH, KW, SH, SW, 2, 2>(g, in, masks, xp, wc, bias, oy, yp, mode);
         default:
-          return Rows<KH, KW, SH, SW, 1, 2>(g, in, xp, wc, bias, oy, yp, mode);
+          return Rows<KH, KW, SH, SW, 1, 2>(g, in, masks, xp, wc, bias, oy, yp, mode);
       }
     }
   }
   switch (r) {
     case 8:
-      return Rows<KH, KW, SH, SW, 8, 1>(g, in, xp, wc, bias, oy, yp, mode);
+      return Rows<KH, KW, SH, SW, 8, 1>(g, in, masks, xp, wc, bias, oy, yp, mode);
     case 7:
-      return Rows<KH, KW, SH, SW, 7, 1>(g, in, xp, wc, bias, oy, yp, mode);
+      return Rows<KH, KW, SH, SW, 7, 1>(g, in, masks, xp, wc, bias, oy, yp, mode);
     case 6:
-      return Rows<KH, KW, SH, SW, 6, 1>(g, in, xp, wc, bias, oy, yp, mode);
+      return Rows<KH, KW, SH, SW, 6, 1>(g, in, masks, xp, wc, bias, oy, yp, mode);
     case 5:
-      return Rows<KH, KW, SH, SW, 5, 1>(g, in, xp, wc, bias, oy, yp, mode);
+      return Rows<KH, KW, SH, SW, 5, 1>(g, in, masks, xp, wc, bias, oy, yp, mode);
     case 4:
-      return Rows<KH, KW, SH, SW, 4, 1>(g, in, xp, wc, bias, oy, yp, mode);
+      return Rows<KH, KW, SH, SW, 4, 1>(g, in, masks, xp, wc, bias, oy, yp, mode);
     case 3:
-      return Rows<KH, KW, SH, SW, 3, 1>(g, in, xp, wc, bias, oy, yp, mode);
+      return Rows<KH, KW, SH, SW, 3, 1>(g, in, masks, xp, wc, bias, oy, yp, mode);
     case 2:
-      return Rows<KH, KW, SH, SW, 2, 1>(g, in, xp, wc, bias, oy, yp, mode);
+      return Rows<KH, KW, SH, SW, 2, 1>(g, in, masks, xp, wc, bias, oy, yp, mode);
     default:
-      return Rows<KH, KW, SH, SW, 1, 1>(g, in, xp, wc, bias, oy, yp, mode);
+      return Rows<KH, KW, SH, SW, 1, 1>(g, in, masks, xp, wc, bias, oy, yp, mode);
   }
 }
 
@@ -327,6 +334,16 @@ void Planes(const DepthwiseGeom& g, const float* x, const float* w, const float*
     if (g.ow <= 8) return PackedPlanes<KH, KW, SH, SW>(g, x, w, bias, y, begin, end);
   }
   const Interior in = InteriorFor<KW, SW>(g);
+  // Column masks of every output vector (the same for all rows and planes).
+  constexpr int kL = kLoads<KW, SW>;
+  __mmask16 masks[(kMaxWidth / 16 + 1) * kL];
+  for (int64_t v = 0; v < in.nv; ++v) {
+    const int64_t col0 = 16 * v * SW - g.pl;
+    for (int j = 0; j < kL; ++j) {
+      masks[v * kL + j] =
+          SW == 1 ? ColMask(col0 + j, g.w) : ColMask(col0 + (j & ~1) + 16 * (j & 1), g.w);
+    }
+  }
   // About 8 independent accumulator chains per block (the FMA latency): 8 rows of one vector,
   // or, for stride 2 with interior vectors, 4 rows of two (each row then loads fewer taps).
   const bool wide = SW == 2 && in.vb - in.va >= 2;
@@ -367,7 +384,7 @@ void Planes(const DepthwiseGeom& g, const float* x, const float* w, const float*
           for (; pfy < want_y; pfy += 64) _mm_prefetch(pfy, _MM_HINT_ET0);
         }
       }
-      RowsOf<KH, KW, SH, SW>(r, wide, g, in, xp, wc, bv, oy, yp, mode);
+      RowsOf<KH, KW, SH, SW>(r, wide, g, in, masks, xp, wc, bv, oy, yp, mode);
       oy += r;
     }
     if (mode == RegAct::kOther) ApplyActivation(g.act, yp, plane_out);
@@ -379,7 +396,7 @@ void Planes(const DepthwiseGeom& g, const float* x, const float* w, const float*
 bool DepthwiseDirectSupported(const DepthwiseGeom& g) {
   const bool k3 = g.kh == 3 && g.kw == 3, k5 = g.kh == 5 && g.kw == 5;
   return (k3 || k5) && g.dh == 1 && g.dw == 1 && g.sh == g.sw && (g.sw == 1 || g.sw == 2) &&
-         g.ow >= 1 && g.w <= kMaxWidth;
+         g.w <= kMaxWidth && g.ow <= kMaxWidth;
 }
 
 bool DepthwiseDirectAvx512(const DepthwiseGeom& g, const float* x, const float* w,
