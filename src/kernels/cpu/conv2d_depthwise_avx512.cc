@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/cpu/conv2d_depthwise_direct.h"
 #include "kernels/cpu/conv_internal.h"
 
 #pragma GCC push_options
@@ -144,6 +145,10 @@ struct V8x {
 
 bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* w,
                            const float* bias, float* y, int64_t begin, int64_t end) {
+  // 3x3 and 5x5 straight from the input rows (conv2d_depthwise_direct_avx512.cc).
+  if (DepthwiseDirectSupported(g)) {
+    return DepthwiseDirectAvx512(g, x, w, bias, y, begin, end);
+  }
   if (g.ow <= 8) {
     float* scratch = DepthwiseScratch(DwLayoutFor(g, V8x::kLanes).floats);
     if (scratch == nullptr) return false;

@@ -176,6 +176,42 @@ TEST(ConvDepthwise, WidthsAcrossLaneEdges) {
   }
 }
 
+// The AVX-512 direct path (3x3/5x5, stride 1 or 2 on both axes): every width across the
+// 16-lane and interior/edge-vector boundaries, short and tall planes (rows outside the image,
+// every row-block remainder), each leading/trailing pad combination, two images.
+TEST(ConvDepthwise, DirectPathGeometries) {
+  if (!(UseAvx2() && GetCpuFeatures().avx512f)) GTEST_SKIP() << "no AVX-512";
+  std::mt19937 rng(11);
+  const Activation acts[] = {Activation::kNone, Activation::kRelu,    Activation::kClip,
+                             Activation::kSilu, Activation::kSigmoid, Activation::kHardSwish};
+  int a = 0;
+  for (int64_t k : {3, 5}) {
+    for (int64_t s : {1, 2}) {
+      for (int64_t w = 1; w <= 75; w += (w < 40 ? 1 : 7)) {
+        const int64_t p0 = w % k, p1 = (w / 2) % k;  // pads 0 .. k-1, left and right differ
+        const int64_t h = 1 + (w * 7) % 19;
+        if (w + p0 + p1 < k || h + p1 + p0 < k) continue;
+        const Case c{2, 3, h, w, k, k, s, s, 1, 1, p1, p0, p0, p1, acts[a++ % 6], w % 3 != 0};
+        Check(c, ConvIsa::kAvx512, rng);
+      }
+    }
+  }
+  // Tall planes: 8-row (stride 1) and 4-row (stride 2) blocks plus each remainder.
+  for (int64_t h = 8; h <= 20; ++h) {
+    for (int64_t s : {1, 2}) {
+      const Case c{1, 2, h, 30, 3, 3, s, s, 1, 1, 1, 1, 1, 1, Activation::kClip, true};
+      Check(c, ConvIsa::kAvx512, rng);
+      const Case c5{1, 2, h, 37, 5, 5, s, s, 1, 1, 2, 2, 2, 2, Activation::kSilu, true};
+      Check(c5, ConvIsa::kAvx512, rng);
+    }
+  }
+  // NaN inputs through the direct path (an edge vector and an interior one).
+  const Case nan{1, 2, 11, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, Activation::kRelu, true};
+  Check(nan, ConvIsa::kAvx512, rng, true);
+  const Case nan2{1, 2, 11, 70, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, Activation::kClip, true};
+  Check(nan2, ConvIsa::kAvx512, rng, true);
+}
+
 TEST(ConvDepthwise, NaNPropagates) {
   std::mt19937 rng(5);
   for (Activation a : {Activation::kRelu, Activation::kClip, Activation::kNone}) {
