@@ -9,7 +9,7 @@
 // columns per row past the image are computed and dropped), which is then compacted into y, or
 // -- where that saves GEMM work -- its columns are the exact oh*ow pixels (the packing gathers
 // each sliver from output-row segments) and it writes y directly. A residual addend (sum) is
-// added, before the activation, in the compaction or in one pass over y.
+// added, before the activation, in the compaction or in the GEMM's tile epilogue.
 // Thread-safety: PackImplicitB only reads its context; the driver calls it from pool threads.
 #include <immintrin.h>
 
@@ -305,21 +305,20 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
   s.c = exact ? y : grid;
   s.ldc = s.n;
   s.row_bias = row_bias;
-  // With an addend the activation follows the sum, so it moves to the pass that adds it.
-  if (sum == nullptr) s.act = act;
+  // With an addend the activation follows the sum: the exact layout writes y, so the GEMM's
+  // tile epilogue adds it (no pass of its own over y); the grid adds it in the compaction.
+  if (exact) {
+    s.act = act;
+    s.sum = sum;
+    s.sum_ld = s.n;
+  } else if (sum == nullptr) {
+    s.act = act;
+  }
   s.pack_b_fn = &PackImplicitB;
   s.pack_b_ctx = &ctx;
   gemm_internal::RunGemm(s, gemm_internal::Isa::kAuto, pool);
 
-  if (exact) {
-    if (sum == nullptr) return;
-    const int64_t total = g.mg * g.oh * g.ow;
-    pool.ParallelFor(total, 16384, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) y[i] += sum[i];
-      ApplyActivation(act, y + b, e - b);
-    });
-    return;
-  }
+  if (exact) return;
 
   // Compact: drop the R - ow columns past the image in every output row (adding the addend
   // and applying the activation there when there is one: the row is hot either way).

@@ -75,6 +75,7 @@ void NaiveBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i
       if (g.beta != 0.f) v += g.beta * row[j];
       if (g.bias != nullptr) v += g.bias[j];
       if (g.row_bias != nullptr) v += g.row_bias[i];
+      if (g.sum != nullptr) v += g.sum[i * g.sum_ld + j];
       row[j] = v;
     }
     ApplyActivation(g.act, row + j0, j1 - j0);
@@ -140,6 +141,10 @@ void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1,
           for (int64_t ir = 0; ir < mc; ir += ks.mr) {
             const int mr = static_cast<int>(std::min<int64_t>(ks.mr, mc - ir));
             ep.row_bias = g.row_bias != nullptr ? g.row_bias + ic + ir : nullptr;
+            if (g.sum != nullptr) {
+              ep.addend = g.sum + (ic + ir) * g.sum_ld + jc + jr;
+              ep.addend_ld = g.sum_ld;
+            }
             // A prepacked weight streams from L3 or memory on the first column sliver: have
             // the kernel pull the next A slivers toward L2 (its hint walks 128 bytes per depth
             // step, about 2.7 A slivers of 48; a prefetch past the buffer does not fault).
@@ -298,6 +303,7 @@ void ScaleBiasActivate(const StridedGemm& g) {
       float v = g.beta == 0.f ? 0.f : g.beta * row[j];
       if (g.bias != nullptr) v += g.bias[j];
       if (g.row_bias != nullptr) v += g.row_bias[i];
+      if (g.sum != nullptr) v += g.sum[i * g.sum_ld + j];
       row[j] = v;
     }
     ApplyActivation(g.act, row, g.n);
@@ -311,8 +317,8 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     return;
   }
   const KernelSet& ks = KernelsFor(isa);
-  // Only the packed path can take an implicit B or a prepacked A.
-  const bool implicit_b = g.pack_b_fn != nullptr || g.packed_a != nullptr;
+  // Only the packed path can take an implicit B, a prepacked A or an addend.
+  const bool implicit_b = g.pack_b_fn != nullptr || g.packed_a != nullptr || g.sum != nullptr;
   int tasks = max_tasks > 0 ? std::min(max_tasks, pool.num_threads()) : pool.num_threads();
   if (ThreadPool::InsideParallelRegion()) tasks = 1;
   // Keep at least ~256K multiply-adds per task so small GEMMs do not pay for a fork.
