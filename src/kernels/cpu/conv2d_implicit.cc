@@ -10,6 +10,10 @@
 // -- where that saves GEMM work -- its columns are the exact oh*ow pixels (the packing gathers
 // each sliver from output-row segments) and it writes y directly. A residual addend (sum) is
 // added, before the activation, in the compaction or in the GEMM's tile epilogue.
+// Small output planes with many channels run transposed instead (ImplicitGemmConvT): the pixels
+// are the GEMM's rows (12-row tiles waste less of 49 or 196 pixels than 32-column slivers), A
+// is gathered from the same padded planes, W^T is prepacked as B, and the result is transposed
+// into y.
 // Thread-safety: PackImplicitB only reads its context; the driver calls it from pool threads.
 #include <immintrin.h>
 
@@ -443,8 +447,11 @@ bool ImplicitConvTransposedPreferred(const ImplicitConvGeom& g) {
   const int64_t cols = units / 2 * 32 + units % 2 * 16;
   const int64_t tail = hw % 12;
   const int64_t rows = hw / 12 * 12 + (tail == 0 ? 0 : tail <= 4 ? 4 : tail <= 8 ? 8 : 12);
-  // A 10% margin for the transposed form's extra passes (packing A per call, the transpose).
-  return rows * 11 < cols * 10;
+  // A 3% margin for the transposed form's extra passes (packing A per call and per task, the
+  // transpose). 1-thread min, plain -> transposed: 512ch @7 (52 vs 64) 1.45-1.55 -> 1.21-1.36
+  // ms; 256ch @14 (196 vs 208) 1.19-1.24 -> 1.145-1.16 (2 threads 0.65-0.67 -> 0.62-0.63);
+  // equal counts lose: 128ch @28 1.15-1.18 -> 1.18-1.21, 64ch @56 1.22-1.25 -> 1.33-1.34.
+  return rows * 100 < cols * 97;
 }
 
 int64_t ImplicitConvTScratchFloats(const ImplicitConvGeom& g) {
