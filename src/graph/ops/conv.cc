@@ -8,9 +8,11 @@
 #include "graph/ops/conv_op.h"
 #include "graph/ops/fused_activation.h"
 #include "graph/ops/op_util.h"
+#include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/nn.h"
+#include "kernels/cpu/prepacked_gemm.h"
 
 namespace mlos::graph::ops {
 namespace {
@@ -317,12 +319,61 @@ Status StoreFrom(const Tensor& f32, Tensor& dst) {
 
 namespace {
 
+// The transposed implicit GEMM (kernels::internal::ImplicitGemmConvT) for a float32 2-D conv
+// whose small output plane it computes with clearly fewer multiply-adds, when the weight's W^T
+// is prepacked; sets *done when it ran.
+Status ConvTransposedInto(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
+                          const ConvGeom& g, int64_t groups, const kernels::ActivationParams& act,
+                          const float* sum, Tensor& y, const DenseConvWeights& weights,
+                          bool* done) {
+  if (groups != 1 || x.rank() != 4 || w.rank() != 4 || y.rank() != 4 ||
+      y.dtype() != DType::kFloat32 || (b != nullptr && b->dtype() != DType::kFloat32)) {
+    return Status::OK();
+  }
+  const int64_t n = x.dim(0), c = x.dim(1), m = w.dim(0);
+  const kernels::internal::ImplicitConvGeom ig{
+      c,        x.dim(2),    x.dim(3),    m,        w.dim(2), w.dim(3),   g.out[0],
+      g.out[1], g.stride[0], g.stride[1], g.dil[0], g.dil[1], g.pad_b[0], g.pad_b[1]};
+  if (y.shape() != Shape{n, m, g.out[0], g.out[1]} || w.dim(1) != c ||
+      !kernels::internal::ImplicitConvTransposedPreferred(ig)) {
+    return Status::OK();
+  }
+  const kernels::PackedMatrix* wt = weights.PackedT();
+  if (wt == nullptr || wt->k() != c * w.dim(2) * w.dim(3) || wt->n() != m) return Status::OK();
+  MLOS_ASSIGN_OR_RETURN(Tensor xc, x.Contiguous());
+  Tensor bc;
+  if (b != nullptr) {
+    MLOS_ASSIGN_OR_RETURN(bc, b->Contiguous());
+  }
+  float* scratch =
+      kernels::internal::ConvScratch(kernels::internal::ImplicitConvTScratchFloats(ig));
+  if (scratch == nullptr) return ctx.Error("no memory for the conv's padded planes");
+  const int64_t plane = g.out[0] * g.out[1];
+  const float* xp = static_cast<const float*>(xc.raw_data());
+  float* yp = static_cast<float*>(y.raw_data());
+  for (int64_t i = 0; i < n; ++i) {
+    kernels::internal::ImplicitGemmConvT(
+        ig, xp + i * c * x.dim(2) * x.dim(3), *wt,
+        b != nullptr ? static_cast<const float*>(bc.raw_data()) : nullptr, act, yp + i * m * plane,
+        scratch, ctx.pool(), sum != nullptr ? sum + i * m * plane : nullptr);
+  }
+  *done = true;
+  return Status::OK();
+}
+
 // Conv into a preallocated y of the conv's own shape and x's dtype: the shared 2-D kernel when
 // it applies, else im2col + GEMM. sum: optional float32 addend of y's shape (contiguous), added
 // before the activation (only for a float32 y).
 Status ConvInto(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
                 const ConvGeom& g, int64_t groups, const kernels::ActivationParams& act,
-                const float* packed_weight, const float* sum, Tensor& y) {
+                const float* packed_weight, const float* sum, Tensor& y,
+                const DenseConvWeights* weights = nullptr) {
+  if (x.dtype() == DType::kFloat32 && g.nsp == 2 && weights != nullptr) {
+    bool done = false;
+    MLOS_RETURN_IF_ERROR(ConvTransposedInto(ctx, x, w, b, g, groups, act, sum, y, *weights, &done));
+    if (done) return Status::OK();
+    packed_weight = weights->PackedA();
+  }
   if (x.dtype() == DType::kFloat32 && g.nsp == 2) {
     // The shared 2-D kernel (direct depthwise, pointwise GEMM, im2col + GEMM).
     kernels::Conv2dParams p;
@@ -379,7 +430,10 @@ const Tensor* FusedSum(const OpContext& ctx) {
 
 }  // namespace
 
-Status ConvCompute(OpContext& ctx, const float* packed_weight) {
+namespace {
+
+Status ConvComputeImpl(OpContext& ctx, const float* packed_weight,
+                       const DenseConvWeights* weights) {
   MLOS_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequireTensor(0));
   MLOS_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequireTensor(1));
   if (!IsFloating(x->dtype())) return ctx.Error("needs a floating-point input");
@@ -405,7 +459,7 @@ Status ConvCompute(OpContext& ctx, const float* packed_weight) {
   }
   if (sum == nullptr) {
     MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, x->dtype(), out_shape));
-    return ConvInto(ctx, *x, *w, b, g, groups, act, packed_weight, nullptr, y);
+    return ConvInto(ctx, *x, *w, b, g, groups, act, packed_weight, nullptr, y, weights);
   }
   if (x->dtype() == DType::kFloat32 && sum->dtype() == DType::kFloat32 &&
       sum->shape() == out_shape) {
@@ -413,12 +467,13 @@ Status ConvCompute(OpContext& ctx, const float* packed_weight) {
     MLOS_ASSIGN_OR_RETURN(Tensor sc, sum->Contiguous());
     MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, DType::kFloat32, out_shape));
     return ConvInto(ctx, *x, *w, b, g, groups, act, packed_weight,
-                    static_cast<const float*>(sc.raw_data()), y);
+                    static_cast<const float*>(sc.raw_data()), y, weights);
   }
   // Anything else (broadcasting, other dtypes) keeps the unfused semantics exactly: the conv,
   // then ONNX Add, then the activation.
   MLOS_ASSIGN_OR_RETURN(Tensor conv, Tensor::Empty(x->dtype(), out_shape));
-  MLOS_RETURN_IF_ERROR(ConvInto(ctx, *x, *w, b, g, groups, {}, packed_weight, nullptr, conv));
+  MLOS_RETURN_IF_ERROR(
+      ConvInto(ctx, *x, *w, b, g, groups, {}, packed_weight, nullptr, conv, weights));
   MLOS_ASSIGN_OR_RETURN(
       DType dt, kernels::BinaryResultType(kernels::BinaryOp::kAdd, conv.dtype(), sum->dtype()));
   MLOS_ASSIGN_OR_RETURN(Shape bs, BroadcastShapes(conv.shape(), sum->shape()));
@@ -433,6 +488,16 @@ Status ConvCompute(OpContext& ctx, const float* packed_weight) {
   MLOS_RETURN_IF_ERROR(kernels::Binary(kernels::BinaryOp::kAdd, conv, *sum, added, ctx.pool()));
   MLOS_ASSIGN_OR_RETURN(Tensor y, ctx.Output(0, dt, bs));
   return kernels::Unary(kernels::UnaryOp::kRelu, added, y, ctx.pool());
+}
+
+}  // namespace
+
+Status ConvCompute(OpContext& ctx, const float* packed_weight) {
+  return ConvComputeImpl(ctx, packed_weight, nullptr);
+}
+
+Status ConvCompute(OpContext& ctx, const DenseConvWeights& weights) {
+  return ConvComputeImpl(ctx, nullptr, &weights);
 }
 
 namespace {

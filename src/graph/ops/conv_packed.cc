@@ -12,9 +12,11 @@
 // Other constant weights (k x k, strided 1x1; not depthwise) are packed once into the GEMM
 // micro-kernel's A layout (kernels::PackConv2dWeight) and handed to ConvCompute as
 // Conv2dParams::packed_weight, so the implicit-GEMM conv does not repack the weight (up to
-// 9.4 MB for a 512-channel 3x3 layer) on every call. Everything else goes to ConvCompute as is.
-// Thread-safety: the packed weights are built under std::call_once and immutable afterwards;
-// Compute is safe from concurrent runs.
+// 9.4 MB for a 512-channel 3x3 layer) on every call; for the small output planes that run the
+// transposed implicit GEMM (ResNet's 7x7 layers) W^T is packed as the micro-kernel's B
+// instead. Each form is built on first use, so a layer holds only the one it runs. Everything else
+// goes to ConvCompute as is. Thread-safety: the packed weights are built under std::call_once and
+// immutable afterwards; Compute is safe from concurrent runs.
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
@@ -44,7 +46,7 @@ bool PointwiseNode(const Node& n) {
   return ks.size() == 2 && ks[0] == 1 && ks[1] == 1;
 }
 
-class ConvKernel final : public OpKernel {
+class ConvKernel final : public OpKernel, public DenseConvWeights {
  public:
   ConvKernel(const Tensor* w, bool pointwise, int64_t groups) {
     if (w == nullptr || w->dtype() != DType::kFloat32 || w->rank() != 4 || w->numel() == 0) return;
@@ -69,7 +71,7 @@ class ConvKernel final : public OpKernel {
       // Only for the very weight it was packed from.
       if (w->raw_data() == dense_weight_.raw_data() && w->shape() == dense_weight_.shape() &&
           w->is_contiguous()) {
-        return ConvCompute(ctx, PackedDenseWeight());
+        return ConvCompute(ctx, static_cast<const DenseConvWeights&>(*this));
       }
     }
     return ConvCompute(ctx);
@@ -95,6 +97,23 @@ class ConvKernel final : public OpKernel {
                                 dense_weight_.shape(), groups_, dense_packed_.get());
     });
     return dense_packed_.get();
+  }
+
+  const float* PackedA() const override { return PackedDenseWeight(); }
+
+  // W^T (C*kH*kW x M) in the micro-kernel's B slivers for the transposed form of small output
+  // planes, built on first use (only for the layers that run it); nullptr on failure.
+  const kernels::PackedMatrix* PackedT() const override {
+    std::call_once(dense_t_once_, [&] {
+      if (groups_ != 1 || !dense_weight_.is_contiguous()) return;
+      const int64_t m = dense_weight_.dim(0);
+      const int64_t k = dense_weight_.dim(1) * dense_weight_.dim(2) * dense_weight_.dim(3);
+      // B(p, j) = W[j][p].
+      auto packed = kernels::PackedMatrix::Pack(static_cast<const float*>(dense_weight_.raw_data()),
+                                                1, k, k, m);
+      if (packed.ok()) dense_t_ = *packed;
+    });
+    return dense_t_.get();
   }
 
   // --- pointwise (1x1) section ---
@@ -238,6 +257,8 @@ class ConvKernel final : public OpKernel {
   int64_t groups_ = 1;
   mutable std::once_flag dense_once_;
   mutable std::unique_ptr<float, FreeDeleter> dense_packed_;
+  mutable std::once_flag dense_t_once_;
+  mutable std::shared_ptr<const kernels::PackedMatrix> dense_t_;
 };
 
 }  // namespace

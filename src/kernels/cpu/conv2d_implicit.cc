@@ -9,16 +9,22 @@
 // columns per row past the image are computed and dropped), which is then compacted into y, or
 // -- where that saves GEMM work -- its columns are the exact oh*ow pixels (the packing gathers
 // each sliver from output-row segments) and it writes y directly. A residual addend (sum) is
-// added, before the activation, in the compaction or in one pass over y.
+// added, before the activation, in the compaction or in the GEMM's tile epilogue.
+// Small output planes with many channels run transposed instead (ImplicitGemmConvT): the pixels
+// are the GEMM's rows (12-row tiles waste less of 49 or 196 pixels than 32-column slivers), A
+// is gathered from the same padded planes, W^T is prepacked as B, and the result is transposed
+// into y.
 // Thread-safety: PackImplicitB only reads its context; the driver calls it from pool threads.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/conv2d_pointwise.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm_internal.h"
 #include "kernels/cpu/gemm_kernels.h"
+#include "kernels/cpu/prepacked_gemm.h"
 
 namespace mlos::kernels::internal {
 namespace {
@@ -202,23 +208,10 @@ Layout LayoutFor(const ImplicitConvGeom& g) {
   return l;
 }
 
-}  // namespace
-
-bool ImplicitConvSupported(const ImplicitConvGeom& g) { return g.kh * g.kw <= kMaxTaps; }
-
-int64_t ImplicitConvScratchFloats(const ImplicitConvGeom& g) {
-  const Layout l = LayoutFor(g);
-  return g.cg * l.chan_len + (g.mg * g.oh * l.row_len + 15) / 16 * 16;
-}
-
-void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
-                      const float* row_bias, const ActivationParams& act, float* y, float* scratch,
-                      ThreadPool& pool, const float* packed_w, const float* sum) {
-  const Layout l = LayoutFor(g);
-  float* padded = scratch;
-  float* grid = scratch + g.cg * l.chan_len;
-  const int64_t grid_n = g.oh * l.row_len;
-
+// Fills the zero-padded stride-phase planes of the cg input channels into `padded` and the
+// per-tap offsets (kh * kw of them) into tap_off.
+void FillPhasesAndTaps(const ImplicitConvGeom& g, const Layout& l, const float* x, float* padded,
+                       int64_t* tap_off, ThreadPool& pool) {
   // The phases some tap reads (a 1x1 stride-2 conv reads one of four: filling the others would
   // quadruple its copy). Strides above kMaxPhases are rare enough to fill every phase.
   constexpr int64_t kMaxPhases = 16;
@@ -272,7 +265,6 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
         }
       });
 
-  int64_t tap_off[kMaxTaps];
   for (int64_t i = 0; i < g.kh; ++i) {
     for (int64_t j = 0; j < g.kw; ++j) {
       const int64_t a = (i * g.dh) % g.sh, b = (j * g.dw) % g.sw;
@@ -280,6 +272,101 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
           (a * g.sw + b) * l.phase_len + ((i * g.dh) / g.sh) * l.row_len + (j * g.dw) / g.sw;
     }
   }
+}
+
+// The transposed form's implicit A: A(q, p) = B(p, q) of the exact-column layout, q an output
+// pixel (q / ow, q % ow) at grid position (q / ow) * row_len + q % ow.
+struct ImplicitA {
+  const float* padded;
+  const int64_t* tap_off;
+  int64_t chan_len, taps, ow, row_len;
+};
+
+// One MR-row sliver (mr <= 16) whose rows (pixels) lie within 16 floats of the first one's
+// grid position: per depth row one masked load and one in-register permute (rel: the rows'
+// positions relative to the first; rows past `rows` written as zeros). Only called when
+// gemm_internal::UseAvx512().
+__attribute__((target("avx512f"))) void GatherSliverAvx512(const float* src, const int64_t* offs,
+                                                           int64_t kc, const int32_t* rel, int rows,
+                                                           int mr, int span, float* d) {
+  alignas(64) int32_t idx[16] = {};
+  for (int r = 0; r < rows; ++r) idx[r] = rel[r];
+  const __m512i iv = _mm512_load_si512(idx);
+  const __mmask16 load = static_cast<__mmask16>((1u << span) - 1);
+  const __mmask16 valid = static_cast<__mmask16>((1u << rows) - 1);
+  const __mmask16 store = static_cast<__mmask16>((1u << mr) - 1);
+  for (int64_t pp = 0; pp < kc; ++pp) {
+    const __m512 v = _mm512_maskz_loadu_ps(load, src + offs[pp]);
+    _mm512_mask_storeu_ps(d + pp * mr, store, _mm512_maskz_permutexvar_ps(valid, iv, v));
+  }
+}
+
+void PackImplicitA(const void* ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
+                   float* out) {
+  const ImplicitA& a = *static_cast<const ImplicitA*>(ctx);
+  int64_t offs[kMaxPanelRows];
+  const bool avx512 = PackWithAvx512();
+  for (int64_t r0 = 0; r0 < kc; r0 += kMaxPanelRows) {
+    const int64_t depth = std::min(kMaxPanelRows, kc - r0);
+    for (int64_t pp = 0; pp < depth; ++pp) {
+      const int64_t p = p0 + r0 + pp;
+      offs[pp] = (p / a.taps) * a.chan_len + a.tap_off[p % a.taps];
+    }
+    for (int64_t s0 = 0; s0 < mc; s0 += mr) {
+      const int rows = static_cast<int>(std::min<int64_t>(mr, mc - s0));
+      float* dst = out + (s0 / mr) * mr * kc + r0 * mr;
+      int64_t grid[16] = {};
+      const bool small = mr <= 16;
+      if (small) {
+        for (int r = 0; r < rows; ++r) {
+          const int64_t q = i0 + s0 + r;
+          grid[r] = (q / a.ow) * a.row_len + q % a.ow;
+        }
+        const int64_t span = grid[rows - 1] - grid[0] + 1;
+        if (avx512 && span <= 16) {
+          int32_t rel[16];
+          for (int r = 0; r < rows; ++r) rel[r] = static_cast<int32_t>(grid[r] - grid[0]);
+          GatherSliverAvx512(a.padded + grid[0], offs, depth, rel, rows, mr, static_cast<int>(span),
+                             dst);
+          continue;
+        }
+      }
+      for (int64_t pp = 0; pp < depth; ++pp) {
+        const float* src = a.padded + offs[pp];
+        float* d = dst + pp * mr;
+        for (int r = 0; r < mr; ++r) {
+          if (r >= rows) {
+            d[r] = 0.f;
+            continue;
+          }
+          const int64_t q = i0 + s0 + r;
+          d[r] = src[small ? grid[r] : (q / a.ow) * a.row_len + q % a.ow];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool ImplicitConvSupported(const ImplicitConvGeom& g) { return g.kh * g.kw <= kMaxTaps; }
+
+int64_t ImplicitConvScratchFloats(const ImplicitConvGeom& g) {
+  const Layout l = LayoutFor(g);
+  return g.cg * l.chan_len + (g.mg * g.oh * l.row_len + 15) / 16 * 16;
+}
+
+void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
+                      const float* row_bias, const ActivationParams& act, float* y, float* scratch,
+                      ThreadPool& pool, const float* packed_w, const float* sum) {
+  const Layout l = LayoutFor(g);
+  float* padded = scratch;
+  float* grid = scratch + g.cg * l.chan_len;
+  const int64_t grid_n = g.oh * l.row_len;
+
+  int64_t tap_off[kMaxTaps];
+  FillPhasesAndTaps(g, l, x, padded, tap_off, pool);
+
   // The grid's R - ow dropped columns per row are GEMM work too, in NR = 32 column slivers (a
   // tail of <= 16 columns costs half a sliver). Where the exact oh*ow pixels take fewer 16-column
   // units, the GEMM's columns are those pixels instead, gathered from row segments by the B
@@ -305,21 +392,20 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
   s.c = exact ? y : grid;
   s.ldc = s.n;
   s.row_bias = row_bias;
-  // With an addend the activation follows the sum, so it moves to the pass that adds it.
-  if (sum == nullptr) s.act = act;
+  // With an addend the activation follows the sum: the exact layout writes y, so the GEMM's
+  // tile epilogue adds it (no pass of its own over y); the grid adds it in the compaction.
+  if (exact) {
+    s.act = act;
+    s.sum = sum;
+    s.sum_ld = s.n;
+  } else if (sum == nullptr) {
+    s.act = act;
+  }
   s.pack_b_fn = &PackImplicitB;
   s.pack_b_ctx = &ctx;
   gemm_internal::RunGemm(s, gemm_internal::Isa::kAuto, pool);
 
-  if (exact) {
-    if (sum == nullptr) return;
-    const int64_t total = g.mg * g.oh * g.ow;
-    pool.ParallelFor(total, 16384, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) y[i] += sum[i];
-      ApplyActivation(act, y + b, e - b);
-    });
-    return;
-  }
+  if (exact) return;
 
   // Compact: drop the R - ow columns past the image in every output row (adding the addend
   // and applying the activation there when there is one: the row is hot either way).
@@ -345,6 +431,61 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
                        }
                      }
                    });
+}
+
+}  // namespace mlos::kernels::internal
+
+namespace mlos::kernels::internal {
+
+bool ImplicitConvTransposedPreferred(const ImplicitConvGeom& g) {
+  const int64_t hw = g.oh * g.ow;
+  if (g.mg < 64 || hw <= 0 || !ImplicitConvSupported(g)) return false;
+  const Layout l = LayoutFor(g);
+  // Columns the plain form computes (16-column units; a lone tail unit costs half a sliver)
+  // against the rows the transposed form computes (12-row tiles; a tail tile of 4 or 8 rows).
+  const int64_t units = std::min((hw + 15) / 16, (g.oh * l.row_len + 15) / 16);
+  const int64_t cols = units / 2 * 32 + units % 2 * 16;
+  const int64_t tail = hw % 12;
+  const int64_t rows = hw / 12 * 12 + (tail == 0 ? 0 : tail <= 4 ? 4 : tail <= 8 ? 8 : 12);
+  // A 3% margin for the transposed form's extra passes (packing A per call and per task, the
+  // transpose). 1-thread min, plain -> transposed: 512ch @7 (52 vs 64) 1.45-1.55 -> 1.21-1.36
+  // ms; 256ch @14 (196 vs 208) 1.19-1.24 -> 1.145-1.16 (2 threads 0.65-0.67 -> 0.62-0.63);
+  // equal counts lose: 128ch @28 1.15-1.18 -> 1.18-1.21, 64ch @56 1.22-1.25 -> 1.33-1.34.
+  return rows * 100 < cols * 97;
+}
+
+int64_t ImplicitConvTScratchFloats(const ImplicitConvGeom& g) {
+  const Layout l = LayoutFor(g);
+  return g.cg * l.chan_len + (g.mg * g.oh * g.ow + 15) / 16 * 16;
+}
+
+void ImplicitGemmConvT(const ImplicitConvGeom& g, const float* x, const PackedMatrix& wt,
+                       const float* bias, const ActivationParams& act, float* y, float* scratch,
+                       ThreadPool& pool, const float* sum) {
+  const Layout l = LayoutFor(g);
+  float* padded = scratch;
+  float* yt = scratch + g.cg * l.chan_len;
+  const int64_t hw = g.oh * g.ow;
+  int64_t tap_off[kMaxTaps];
+  FillPhasesAndTaps(g, l, x, padded, tap_off, pool);
+  const ImplicitA ctx{padded, tap_off, l.chan_len, g.kh * g.kw, g.ow, l.row_len};
+  PackedGemmArgs a;
+  a.m = hw;
+  a.c = yt;
+  a.ldc = g.mg;
+  a.bias = bias;
+  // With an addend the activation follows the sum, applied after the transpose.
+  if (sum == nullptr) a.activation = act;
+  a.pack_a_fn = &PackImplicitA;
+  a.pack_a_ctx = &ctx;
+  PackedSgemm(a, wt, pool);
+  TransposeToPlanes(yt, hw, g.mg, y, pool);
+  if (sum == nullptr) return;
+  const int64_t total = g.mg * hw;
+  pool.ParallelFor(total, 16384, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] += sum[i];
+    ApplyActivation(act, y + b, e - b);
+  });
 }
 
 }  // namespace mlos::kernels::internal

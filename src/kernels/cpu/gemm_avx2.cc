@@ -38,7 +38,7 @@ inline __m256 Activate(__m256 v, const ActivationParams& act) {
 }
 
 inline __m256 Epilogue(__m256 v, float* c, const float* bias, const float* row_bias,
-                       const TileEpilogue& ep, bool relu) {
+                       const float* add, const TileEpilogue& ep, bool relu) {
   if (ep.first) {
     if (ep.beta != 0.f) v = _mm256_fmadd_ps(_mm256_set1_ps(ep.beta), _mm256_loadu_ps(c), v);
   } else {
@@ -47,6 +47,7 @@ inline __m256 Epilogue(__m256 v, float* c, const float* bias, const float* row_b
   if (ep.last) {
     if (bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
     if (row_bias != nullptr) v = _mm256_add_ps(v, _mm256_set1_ps(*row_bias));
+    if (add != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(add));
     if (relu) v = Activate(v, *ep.act);  // any in-register activation
   }
   return v;
@@ -98,9 +99,10 @@ void Avx2Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t 
     for (int i = 0; i < kMr; ++i) {
       float* row = c + i * ldc;
       const float* rb = ep.row_bias != nullptr ? ep.row_bias + i : nullptr;
-      _mm256_storeu_ps(row, Epilogue(acc[i][0], row, bias, rb, ep, relu));
-      _mm256_storeu_ps(row + 8,
-                       Epilogue(acc[i][1], row + 8, bias ? bias + 8 : nullptr, rb, ep, relu));
+      const float* add = ep.last && ep.addend != nullptr ? ep.addend + i * ep.addend_ld : nullptr;
+      _mm256_storeu_ps(row, Epilogue(acc[i][0], row, bias, rb, add, ep, relu));
+      _mm256_storeu_ps(row + 8, Epilogue(acc[i][1], row + 8, bias ? bias + 8 : nullptr, rb,
+                                         add ? add + 8 : nullptr, ep, relu));
       if (ep.last && ep.act != nullptr && !relu) ApplyActivation(*ep.act, row, kNr);
     }
     return;

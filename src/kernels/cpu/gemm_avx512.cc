@@ -49,6 +49,13 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + kNr - 1), _MM_HINT_T0);
   }
+  if (ep.last && ep.addend != nullptr) {
+    for (int i = 0; i < mr; ++i) {
+      const float* add = ep.addend + i * ep.addend_ld;
+      _mm_prefetch(reinterpret_cast<const char*>(add), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(add + nr - 1), _MM_HINT_T0);
+    }
+  }
   // Without a next sliver, touch this one (already in L1): no branch in the loop.
   const char* pf = reinterpret_cast<const char*>(ep.prefetch_b != nullptr ? ep.prefetch_b : bp);
 #pragma GCC unroll 2
@@ -100,6 +107,8 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
     float* row = c + i * ldc;
     const bool has_rb = ep.last && ep.row_bias != nullptr;
     const __m512 rb = _mm512_set1_ps(has_rb ? ep.row_bias[i] : 0.f);
+    const bool has_add = ep.last && ep.addend != nullptr;
+    const float* add_row = has_add ? ep.addend + i * ep.addend_ld : nullptr;
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
       __m512 x = acc[i][v];
@@ -112,6 +121,7 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
       }
       x = _mm512_add_ps(x, bias[v]);
       if (has_rb) x = _mm512_add_ps(x, rb);
+      if (has_add) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], add_row + 16 * v));
       // Masked form (GCC 12 warns on the plain one); zero first so a NaN stays NaN.
       if (relu) x = _mm512_mask_max_ps(x, __mmask16(0xFFFF), _mm512_setzero_ps(), x);
       if (silu) x = internal::Silu16(x);

@@ -75,6 +75,7 @@ void NaiveBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i
       if (g.beta != 0.f) v += g.beta * row[j];
       if (g.bias != nullptr) v += g.bias[j];
       if (g.row_bias != nullptr) v += g.row_bias[i];
+      if (g.sum != nullptr) v += g.sum[i * g.sum_ld + j];
       row[j] = v;
     }
     ApplyActivation(g.act, row + j0, j1 - j0);
@@ -140,6 +141,10 @@ void RunBlock(const StridedGemm& g, const KernelSet& ks, int64_t i0, int64_t i1,
           for (int64_t ir = 0; ir < mc; ir += ks.mr) {
             const int mr = static_cast<int>(std::min<int64_t>(ks.mr, mc - ir));
             ep.row_bias = g.row_bias != nullptr ? g.row_bias + ic + ir : nullptr;
+            if (g.sum != nullptr) {
+              ep.addend = g.sum + (ic + ir) * g.sum_ld + jc + jr;
+              ep.addend_ld = g.sum_ld;
+            }
             // A prepacked weight streams from L3 or memory on the first column sliver: have
             // the kernel pull the next A slivers toward L2 (its hint walks 128 bytes per depth
             // step, about 2.7 A slivers of 48; a prefetch past the buffer does not fault).
@@ -298,6 +303,7 @@ void ScaleBiasActivate(const StridedGemm& g) {
       float v = g.beta == 0.f ? 0.f : g.beta * row[j];
       if (g.bias != nullptr) v += g.bias[j];
       if (g.row_bias != nullptr) v += g.row_bias[i];
+      if (g.sum != nullptr) v += g.sum[i * g.sum_ld + j];
       row[j] = v;
     }
     ApplyActivation(g.act, row, g.n);
@@ -311,8 +317,8 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     return;
   }
   const KernelSet& ks = KernelsFor(isa);
-  // Only the packed path can take an implicit B or a prepacked A.
-  const bool implicit_b = g.pack_b_fn != nullptr || g.packed_a != nullptr;
+  // Only the packed path can take an implicit B, a prepacked A or an addend.
+  const bool implicit_b = g.pack_b_fn != nullptr || g.packed_a != nullptr || g.sum != nullptr;
   int tasks = max_tasks > 0 ? std::min(max_tasks, pool.num_threads()) : pool.num_threads();
   if (ThreadPool::InsideParallelRegion()) tasks = 1;
   // Keep at least ~256K multiply-adds per task so small GEMMs do not pay for a fork.
@@ -346,7 +352,11 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     RunSmallMDot(g, ks, tasks, pool);
     return;
   }
-  const int64_t mt = (g.m + ks.mr - 1) / ks.mr, nt = (g.n + ks.nr - 1) / ks.nr;
+  // Columns split in units of half a sliver where the kernel set runs a half-width tile at half
+  // cost (AVX-512: 16 of 32): 784 columns (a 28x28 conv) split 400 / 384 (12.5 / 12 slivers)
+  // instead of 416 / 368 (13 / 11.5).
+  const int64_t cu = ks.nr == 32 ? 16 : ks.nr;
+  const int64_t mt = (g.m + ks.mr - 1) / ks.mr, nt = (g.n + cu - 1) / cu;
   // Grid tm x tn of tasks minimising the largest part; ties split the columns. A part costs its
   // tiles' multiply-adds plus its packing: every task packs the whole depth of its rows of A
   // and its columns of B, so splitting the columns of a short, wide-k problem (a 7x7 conv
@@ -360,7 +370,7 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     const int cand_tm = tasks / cand_tn;
     if (cand_tn > nt || cand_tm > mt) continue;
     const int64_t rows = (mt + cand_tm - 1) / cand_tm, cols = (nt + cand_tn - 1) / cand_tn;
-    const int64_t part = rows * cols * ks.mr * ks.nr + kPackCost * (rows * ks.mr + cols * ks.nr);
+    const int64_t part = rows * cols * ks.mr * cu + kPackCost * (rows * ks.mr + cols * cu);
     if (best < 0 || part < best) {
       best = part;
       tm = cand_tm;
@@ -375,8 +385,8 @@ void RunGemm(const StridedGemm& g, Isa isa, ThreadPool& pool, int max_tasks) {
     const int64_t ti = t / tn, tj = t % tn;
     const int64_t i0 = std::min(g.m, mt * ti / tm * ks.mr);
     const int64_t i1 = std::min(g.m, mt * (ti + 1) / tm * ks.mr);
-    const int64_t j0 = std::min(g.n, nt * tj / tn * ks.nr);
-    const int64_t j1 = std::min(g.n, nt * (tj + 1) / tn * ks.nr);
+    const int64_t j0 = std::min(g.n, nt * tj / tn * cu);
+    const int64_t j1 = std::min(g.n, nt * (tj + 1) / tn * cu);
     RunBlock(g, ks, i0, i1, j0, j1);
   };
   pool.ParallelTasks(static_cast<int64_t>(tm) * tn, body);

@@ -12,7 +12,7 @@
 namespace mlos::kernels::gemm_internal {
 
 // C[i*ldc + j] = alpha * sum_p A(i,p) * B(p,j) + beta * C (beta == 0: C is not read),
-// then + bias[j] + row_bias[i], then the activation.
+// then + bias[j] + row_bias[i] (+ sum[i*sum_ld + j]), then the activation.
 // A(i,p) = a[i*a_rs + p*a_cs], B(p,j) = b[p*b_rs + j*b_cs]: any strides, transposes included.
 struct StridedGemm {
   int64_t m = 0, n = 0, k = 0;
@@ -27,6 +27,10 @@ struct StridedGemm {
   const float* bias = nullptr;
   const float* row_bias = nullptr;  // m values, + row_bias[i] on row i (before the activation)
   ActivationParams act;
+  // Optional residual addend (m x n, row stride sum_ld): + sum[i*sum_ld + j] after the biases,
+  // before the activation, in the tile epilogue. Such a problem always takes the packed path.
+  const float* sum = nullptr;
+  int64_t sum_ld = 0;
   // Optional implicit B (an implicit-GEMM convolution): when set, `b` is ignored and the driver
   // calls pack_b_fn(pack_b_ctx, p0, kc, j0, nc, nr, out) to write B's rows [p0, p0 + kc) x
   // columns [j0, j0 + nc) as NR-column slivers (sliver s at out + s * kc * nr, row-major kc x

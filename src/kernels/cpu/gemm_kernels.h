@@ -18,6 +18,10 @@ struct TileEpilogue {
   const float* bias = nullptr;      // this tile's first column, or null
   const float* row_bias = nullptr;  // this tile's first row, or null (per-row bias)
   const ActivationParams* act = nullptr;
+  // Optional residual addend, last k block only: + addend[i * addend_ld + j] before the
+  // activation (this tile's origin), so a Conv->Add->Relu needs no pass of its own over C.
+  const float* addend = nullptr;
+  int64_t addend_ld = 0;
   // Optional: packed B the caller reads next (kc x NR floats, the next sliver), which kernels
   // that support it pull toward L2 while they compute, so the next tile does not wait on it.
   const float* prefetch_b = nullptr;

@@ -74,6 +74,10 @@ void StoreTileScalar(const float* acc, int acc_ld, float* c, int64_t ldc, int mr
         const float rb = ep.row_bias[i];
         for (int j = 0; j < nr; ++j) row[j] += rb;
       }
+      if (ep.addend != nullptr) {
+        const float* add = ep.addend + i * ep.addend_ld;
+        for (int j = 0; j < nr; ++j) row[j] += add[j];
+      }
       if (ep.act != nullptr) ApplyActivation(*ep.act, row, nr);
     }
   }

@@ -143,7 +143,13 @@ void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& 
             const int64_t pc = p / ks.kc * ks.kc, kc = std::min<int64_t>(ks.kc, k - pc);
             const float bv =
                 packed[pc * b.n_pad_ + (j / ks.nr) * ks.nr * kc + (p - pc) * ks.nr + j % ks.nr];
-            acc += args.a[i * args.a_rs + p * args.a_cs] * bv;
+            float av = 0.f;
+            if (args.pack_a_fn != nullptr) {
+              args.pack_a_fn(args.pack_a_ctx, i, 1, p, 1, 1, &av);  // a 1 x 1 sliver
+            } else {
+              av = args.a[i * args.a_rs + p * args.a_cs];
+            }
+            acc += av * bv;
           }
           float v = acc + (args.beta != 0.f ? args.beta * row[j] : 0.f);
           row[j] = args.bias != nullptr ? v + args.bias[j] : v;
@@ -162,8 +168,12 @@ void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& 
       const float* bblock = packed + pc * b.n_pad_;
       for (int64_t ic = i0; ic < i1; ic += mc_max) {
         const int64_t mc = std::min(mc_max, i1 - ic);
-        PackA(ks, args.a + ic * args.a_rs + pc * args.a_cs, args.a_rs, args.a_cs, mc, kc, 1.f,
-              abuf);
+        if (args.pack_a_fn != nullptr) {
+          args.pack_a_fn(args.pack_a_ctx, ic, mc, pc, kc, ks.mr, abuf);
+        } else {
+          PackA(ks, args.a + ic * args.a_rs + pc * args.a_cs, args.a_rs, args.a_cs, mc, kc, 1.f,
+                abuf);
+        }
         for (int64_t jr = j0; jr < j1; jr += ks.nr) {
           const int nr = static_cast<int>(std::min<int64_t>(ks.nr, j1 - jr));
           ep.bias = args.bias != nullptr ? args.bias + jr : nullptr;

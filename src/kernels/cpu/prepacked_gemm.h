@@ -33,6 +33,13 @@ struct PackedGemmArgs {
   float beta = 0.f;             // C = A B + beta * C (0: C is not read)
   const float* bias = nullptr;  // optional, n values added to every row
   ActivationParams activation;
+  // Optional implicit A (an implicit-GEMM convolution's transposed form): when set, `a` is not
+  // read and PackedSgemm calls pack_a_fn(pack_a_ctx, i0, mc, p0, kc, mr, out) to write A's rows
+  // [i0, i0 + mc) x depth [p0, p0 + kc) as MR-row slivers (sliver s at out + s * mr * kc,
+  // p-major, rows past mc zero) -- the layout the kernel set's pack_a produces.
+  void (*pack_a_fn)(const void* ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
+                    float* out) = nullptr;
+  const void* pack_a_ctx = nullptr;
 };
 
 class PackedMatrix;

@@ -1,9 +1,9 @@
 // The Conv operator through a Session with a constant k x k weight, which the Conv kernel
 // (conv_packed.cc) packs once for the implicit-GEMM conv (Conv2dParams::packed_weight): 3x3
 // pad 1 (groups 1 and 2), 3x3 stride 2, 1x1 stride 2 and 5x5 dilated, bias or none, with
-// several depth blocks (C*k*k > 256) and output channels not a multiple of the tile, on 1 and 2
-// threads, run twice per session (the packed weight is reused), against a double-precision
-// direct loop.
+// several depth blocks (C*k*k > 256) and output channels not a multiple of the tile, small
+// output planes with many channels (the transposed form, W^T prepacked), on 1 and 2 threads, run
+// twice per session (the packed weight is reused), against a double-precision direct loop.
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -67,6 +67,13 @@ TEST(ConvOp, ConstantDenseWeightPackedOnce) {
       {20, 30, 9, 8, 1, 2, 0, 1, 1, true},     // 1x1 stride 2 (not the pointwise path)
       {6, 13, 15, 13, 5, 1, 4, 2, 1, true},    // 5x5 dilated
       {40, 20, 40, 41, 3, 1, 1, 1, 1, true},   // one row block, B split into narrowed panels
+      // Small output planes, many channels: the transposed form with W^T prepacked as B.
+      {40, 70, 7, 7, 3, 1, 1, 1, 1, true},    // 49 pixels, k = 360
+      {16, 64, 14, 14, 3, 1, 1, 1, 1, true},  // 196 pixels: 16 full row tiles and a tail
+      {64, 96, 5, 5, 3, 1, 1, 1, 1, false},   // 25 pixels: a 1-row tail tile
+      {20, 64, 3, 4, 5, 1, 2, 1, 1, true},    // 12 pixels, 5x5 taps
+      {24, 66, 9, 9, 3, 2, 1, 1, 1, true},    // 3x3 s2 -> 5x5
+      {8, 64, 2, 9, 7, 1, 3, 1, 1, true},     // 2x9 out, 7x7: rows span > 16 (scalar gather)
   };
   for (const Case& k : cases) {
     const int64_t cg = k.c / k.groups, mg = k.m / k.groups;

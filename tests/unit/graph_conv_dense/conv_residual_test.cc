@@ -99,6 +99,10 @@ TEST(ConvOp, ResidualAddFusedMatchesUnfusedGraph) {
       {"1x1 small plane", 2, 64, 48, 3, 3, 1, 1, 0, 1, true, true, true, false, false, false},
       {"1x1 small plane bcast", 1, 64, 48, 3, 3, 1, 1, 0, 1, false, true, false, false, true,
        false},
+      // Small output planes with many channels: the transposed implicit GEMM (conv.cc /
+      // ImplicitGemmConvT), the addend added after its transpose; 7x7 and 3x3 s2 -> 5x5.
+      {"3x3 small plane", 2, 40, 70, 7, 7, 3, 1, 1, 1, true, true, false, false, false, false},
+      {"3x3 s2 small plane", 1, 24, 64, 9, 10, 3, 2, 1, 1, false, true, true, false, false, false},
       {"depthwise", 1, 12, 12, 10, 9, 3, 1, 1, 12, true, true, false, false, false, false},
       {"1-d", 2, 8, 10, 1, 17, 3, 1, 1, 1, true, true, true, true, false, false},
       {"broadcast addend", 1, 16, 24, 8, 9, 3, 1, 1, 1, true, true, false, false, true, false},

@@ -22,6 +22,7 @@ struct Case {
   Activation act;
   bool bias;
   int64_t sh = 1, sw = 1;
+  bool sum = false;  // residual addend (Conv2dParams::sum), added before the activation
 };
 
 // packed: the weight is prepacked by PackConv2dWeight and passed as Conv2dParams::packed_weight.
@@ -60,6 +61,9 @@ void Check(const Case& k, ThreadPool& pool, std::mt19937& rng, bool packed) {
   Result<Shape> ys = Conv2dShape(x.shape(), w.shape(), p);
   ASSERT_TRUE(ys.ok()) << ys.status().ToString();
   Tensor y = Tensor::Empty(DType::kFloat32, *ys).value();
+  Tensor add = testing::RandomTensor(DType::kFloat32, *ys, rng, -1, 1);
+  const float* addp = static_cast<const float*>(add.raw_data());
+  if (k.sum) p.sum = addp;
   Status s = Conv2d(x, w, k.bias ? &b : nullptr, p, y, pool);
   ASSERT_TRUE(s.ok()) << s.ToString();
   const int64_t oh = (*ys)[2], ow = (*ys)[3], cg = k.c / k.groups, mg = k.m / k.groups;
@@ -85,6 +89,7 @@ void Check(const Case& k, ThreadPool& pool, std::mt19937& rng, bool packed) {
               }
             }
           }
+          if (k.sum) acc += addp[((n * k.m + m) * oh + oy) * ow + ox];
           double want = acc;
           if (k.act == Activation::kRelu) want = std::max(0.0, acc);
           if (k.act == Activation::kClip) want = std::min(0.75, std::max(-0.5, acc));
@@ -127,6 +132,15 @@ TEST_P(ConvImplicitTest, MatchesDirectLoop) {
       // More than 121 taps: the im2col path.
       {1, 3, 16, 15, 5, 12, 11, 1, 1, 5, 5, 6, 5, 1, Activation::kRelu, true},
       {1, 2, 20, 22, 3, 11, 12, 1, 1, 2, 3, 2, 4, 1, Activation::kNone, false, 2, 3},
+      // Residual addend: exact-column layout (added in the GEMM tile epilogue), several KC
+      // blocks and partial row tiles, the grid layout (added in the compaction), two images,
+      // groups, a strided conv.
+      {1, 64, 20, 20, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kRelu, true, 1, 1, true},
+      {1, 70, 9, 8, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kRelu, false, 1, 1, true},
+      {1, 40, 7, 7, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kClip, true, 1, 1, true},
+      {2, 5, 9, 11, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, Activation::kNone, true, 1, 1, true},
+      {1, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 4, Activation::kRelu, false, 1, 1, true},
+      {1, 12, 15, 14, 20, 3, 3, 1, 1, 0, 0, 1, 1, 1, Activation::kRelu, true, 2, 2, true},
   };
   for (const Case& c : cases) {
     for (bool packed : {false, true}) {

@@ -53,7 +53,9 @@ double RefActivation(const ActivationParams& p, double x) {
 }
 
 // Reference on GemmArgs; c_in is C before the call.
-std::vector<double> Reference(const GemmArgs& g, const std::vector<float>& c_in) {
+// addend: optional residual (StridedGemm::sum), row stride addend_ld, added before the activation.
+std::vector<double> Reference(const GemmArgs& g, const std::vector<float>& c_in,
+                              const float* addend = nullptr, int64_t addend_ld = 0) {
   std::vector<double> out(c_in.begin(), c_in.end());
   for (int64_t i = 0; i < g.m; ++i) {
     for (int64_t j = 0; j < g.n; ++j) {
@@ -67,6 +69,7 @@ std::vector<double> Reference(const GemmArgs& g, const std::vector<float>& c_in)
       if (g.beta != 0.f) v += double(g.beta) * c_in[size_t(i * g.ldc + j)];
       if (g.bias != nullptr) v += g.bias[j];
       if (g.row_bias != nullptr) v += g.row_bias[i];
+      if (addend != nullptr) v += addend[i * addend_ld + j];
       out[size_t(i * g.ldc + j)] = RefActivation(g.activation, v);
     }
   }
@@ -92,6 +95,7 @@ struct Case {
   bool bias;
   Activation act;
   bool row_bias = false;  // per-row bias (GemmArgs::row_bias)
+  bool sum = false;       // residual addend (StridedGemm::sum)
 };
 
 std::string Describe(const Case& c, Isa isa, int threads) {
@@ -99,8 +103,8 @@ std::string Describe(const Case& c, Isa isa, int threads) {
          " ta=" + std::to_string(c.ta) + " tb=" + std::to_string(c.tb) +
          " alpha=" + std::to_string(c.alpha) + " beta=" + std::to_string(c.beta) +
          " bias=" + std::to_string(c.bias) + " row_bias=" + std::to_string(c.row_bias) +
-         " act=" + std::to_string(int(c.act)) + " isa=" + std::to_string(int(isa)) +
-         " threads=" + std::to_string(threads);
+         " sum=" + std::to_string(c.sum) + " act=" + std::to_string(int(c.act)) +
+         " isa=" + std::to_string(int(isa)) + " threads=" + std::to_string(threads);
 }
 
 void RunCase(const Case& c, Isa isa, ThreadPool& pool, std::mt19937& rng) {
@@ -113,6 +117,8 @@ void RunCase(const Case& c, Isa isa, ThreadPool& pool, std::mt19937& rng) {
   std::vector<float> cm = RandomVector(size_t(std::max<int64_t>(c.m * ldc, 1)), rng);
   std::vector<float> bias = RandomVector(size_t(std::max<int64_t>(c.n, 1)), rng);
   std::vector<float> row_bias = RandomVector(size_t(std::max<int64_t>(c.m, 1)), rng);
+  const int64_t add_ld = c.n + 7;
+  std::vector<float> addend = RandomVector(size_t(std::max<int64_t>(c.m * add_ld, 1)), rng);
   if (c.beta == 0.f) {
     for (float& x : cm) x = std::nanf("");  // beta == 0 must not read C
   }
@@ -136,7 +142,7 @@ void RunCase(const Case& c, Isa isa, ThreadPool& pool, std::mt19937& rng) {
   g.activation.min = -0.3f;
   g.activation.max = 0.4f;
   g.activation.alpha = c.act == Activation::kHardSigmoid ? 0.2f : 0.1f;
-  std::vector<double> want = Reference(g, cm);
+  std::vector<double> want = Reference(g, cm, c.sum ? addend.data() : nullptr, c.sum ? add_ld : 0);
   // Padding between rows must stay untouched.
   for (int64_t i = 0; i < c.m; ++i) {
     for (int64_t j = c.n; j < ldc; ++j) want[size_t(i * ldc + j)] = cm[size_t(i * ldc + j)];
@@ -158,6 +164,10 @@ void RunCase(const Case& c, Isa isa, ThreadPool& pool, std::mt19937& rng) {
   s.bias = g.bias;
   s.row_bias = g.row_bias;
   s.act = g.activation;
+  if (c.sum) {
+    s.sum = addend.data();
+    s.sum_ld = add_ld;
+  }
   gemm_internal::RunGemm(s, isa, pool);
   std::vector<double> want_nan_safe = want;
   const std::string what = Describe(c, isa, pool.num_threads());
@@ -270,6 +280,31 @@ TEST(Gemm, RowBiasEveryPath) {
       {50, 1, 40, false, false, 1.f, 0.f, false, Activation::kNone, true},
       {300, 49, 700, false, false, 1.f, 0.f, false, Activation::kClip, true},
       {9, 11, 0, false, false, 1.f, 2.f, true, Activation::kTanh, true},
+  };
+  for (Isa isa : Isas()) {
+    for (const Case& c : cases) {
+      RunCase(c, isa, pool1, rng);
+      RunCase(c, isa, pool2, rng);
+    }
+  }
+}
+
+// Residual addend in the tile epilogue (before the activation): full and partial tiles, every
+// row-tile height, several KC depth blocks (added once, on the last), shapes that would
+// otherwise take the small-m, dot or matrix-vector paths, k == 0, with biases and beta.
+TEST(Gemm, AddendEveryPath) {
+  std::mt19937 rng(8);
+  ThreadPool pool1(1), pool2(2);
+  const Case cases[] = {
+      {37, 29, 45, false, false, 1.f, 0.f, false, Activation::kRelu, true, true},
+      {64, 3136, 576, false, false, 1.f, 0.f, false, Activation::kRelu, true, true},
+      {100, 200, 600, false, false, 1.f, 0.f, true, Activation::kSilu, false, true},
+      {13, 77, 9, false, false, 1.f, 0.5f, true, Activation::kClip, true, true},
+      {3, 530, 257, false, false, 1.f, 0.f, false, Activation::kRelu, false, true},
+      {20, 130, 1030, false, true, 1.5f, 0.f, true, Activation::kNone, false, true},
+      {50, 1, 40, false, false, 1.f, 0.f, false, Activation::kRelu, false, true},
+      {5, 17, 33, true, false, 1.f, 0.f, false, Activation::kTanh, true, true},
+      {9, 11, 0, false, false, 1.f, 2.f, true, Activation::kRelu, true, true},
   };
   for (Isa isa : Isas()) {
     for (const Case& c : cases) {
