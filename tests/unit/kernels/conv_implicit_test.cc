@@ -11,96 +11,39 @@
 #include <random>
 #include <vector>
 
+#include "conv_test_case.h"
 #include "kernel_test_util.h"
 #include "kernels/cpu/nn.h"
 
 namespace mlos::kernels {
 namespace {
 
-struct Case {
-  int64_t n, c, h, w, m, kh, kw, dh, dw, pt, pl, pb, pr, groups;
-  Activation act;
-  bool bias;
-  int64_t sh = 1, sw = 1;
-  bool sum = false;  // residual addend (Conv2dParams::sum), added before the activation
-};
+using Case = testing::ConvCase;
 
 // packed: the weight is prepacked by PackConv2dWeight and passed as Conv2dParams::packed_weight.
 void Check(const Case& k, ThreadPool& pool, std::mt19937& rng, bool packed) {
-  SCOPED_TRACE(::testing::Message()
-               << "n" << k.n << " c" << k.c << " " << k.h << "x" << k.w << " m" << k.m << " k"
-               << k.kh << "x" << k.kw << " d" << k.dh << "," << k.dw << " pads " << k.pt << ","
-               << k.pl << "," << k.pb << "," << k.pr << " g" << k.groups << " act "
-               << static_cast<int>(k.act) << " s" << k.sh << "," << k.sw << " threads "
-               << pool.num_threads() << (packed ? " packed" : ""));
-  Conv2dParams p;
-  p.stride_h = k.sh;
-  p.stride_w = k.sw;
-  p.dilation_h = k.dh;
-  p.dilation_w = k.dw;
-  p.pad_top = k.pt;
-  p.pad_left = k.pl;
-  p.pad_bottom = k.pb;
-  p.pad_right = k.pr;
-  p.groups = k.groups;
-  p.activation.kind = k.act;
-  p.activation.min = -0.5f;
-  p.activation.max = 0.75f;
-  Tensor x = testing::RandomTensor(DType::kFloat32, {k.n, k.c, k.h, k.w}, rng, -1, 1);
-  Tensor w =
-      testing::RandomTensor(DType::kFloat32, {k.m, k.c / k.groups, k.kh, k.kw}, rng, -0.2, 0.2);
-  Tensor b = testing::RandomTensor(DType::kFloat32, {k.m}, rng, -1, 1);
+  SCOPED_TRACE(testing::Describe(k)
+               << " threads " << pool.num_threads() << (packed ? " packed" : ""));
+  Conv2dParams p = testing::ParamsFor(k);
+  const testing::ConvOperands o = testing::RandomOperands(k, rng);
   std::vector<float> packed_w;
   if (packed) {
     // Filled with garbage first: every float the GEMM reads must be written by the packing.
-    packed_w.assign(static_cast<size_t>(Conv2dPackedWeightFloats(w.shape(), k.groups)), -7.f);
+    packed_w.assign(static_cast<size_t>(Conv2dPackedWeightFloats(o.w.shape(), k.groups)), -7.f);
     ASSERT_GT(packed_w.size(), 0u);
-    PackConv2dWeight(static_cast<const float*>(w.raw_data()), w.shape(), k.groups, packed_w.data());
+    PackConv2dWeight(static_cast<const float*>(o.w.raw_data()), o.w.shape(), k.groups,
+                     packed_w.data());
     p.packed_weight = packed_w.data();
   }
-  Result<Shape> ys = Conv2dShape(x.shape(), w.shape(), p);
+  Result<Shape> ys = Conv2dShape(o.x.shape(), o.w.shape(), p);
   ASSERT_TRUE(ys.ok()) << ys.status().ToString();
   Tensor y = Tensor::Empty(DType::kFloat32, *ys).value();
   Tensor add = testing::RandomTensor(DType::kFloat32, *ys, rng, -1, 1);
   const float* addp = static_cast<const float*>(add.raw_data());
   if (k.sum) p.sum = addp;
-  Status s = Conv2d(x, w, k.bias ? &b : nullptr, p, y, pool);
+  Status s = Conv2d(o.x, o.w, k.bias ? &o.b : nullptr, p, y, pool);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  const int64_t oh = (*ys)[2], ow = (*ys)[3], cg = k.c / k.groups, mg = k.m / k.groups;
-  const float* xp = static_cast<const float*>(x.raw_data());
-  const float* wp = static_cast<const float*>(w.raw_data());
-  const float* bp = static_cast<const float*>(b.raw_data());
-  const float* yp = static_cast<const float*>(y.raw_data());
-  for (int64_t n = 0; n < k.n; ++n) {
-    for (int64_t m = 0; m < k.m; ++m) {
-      const int64_t grp = m / mg;
-      for (int64_t oy = 0; oy < oh; ++oy) {
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          double acc = k.bias ? bp[m] : 0;
-          for (int64_t c = 0; c < cg; ++c) {
-            for (int64_t i = 0; i < k.kh; ++i) {
-              const int64_t iy = oy * k.sh - k.pt + i * k.dh;
-              if (iy < 0 || iy >= k.h) continue;
-              for (int64_t j = 0; j < k.kw; ++j) {
-                const int64_t ix = ox * k.sw - k.pl + j * k.dw;
-                if (ix < 0 || ix >= k.w) continue;
-                acc += static_cast<double>(xp[((n * k.c + grp * cg + c) * k.h + iy) * k.w + ix]) *
-                       wp[((m * cg + c) * k.kh + i) * k.kw + j];
-              }
-            }
-          }
-          if (k.sum) acc += addp[((n * k.m + m) * oh + oy) * ow + ox];
-          double want = acc;
-          if (k.act == Activation::kRelu) want = std::max(0.0, acc);
-          if (k.act == Activation::kClip) want = std::min(0.75, std::max(-0.5, acc));
-          if (k.act == Activation::kSilu) want = acc / (1 + std::exp(-acc));
-          const double got = yp[((n * k.m + m) * oh + oy) * ow + ox];
-          ASSERT_LE(std::fabs(got - want), 2e-4 * (1 + std::fabs(want)))
-              << n << "," << m << "," << oy << "," << ox << " got " << got << " want " << want;
-        }
-      }
-    }
-  }
+  testing::ExpectMatchesDirectLoop(k, o, k.sum ? addp : nullptr, y);
 }
 
 class ConvImplicitTest : public testing::BothPaths {};
