@@ -1,5 +1,7 @@
 // Inline AVX2/FMA math on 8 floats: exp, tanh, sigmoid, erf, erfc, gelu. Include ONLY from
-// *_avx2.cc files (compiled with -mavx2 -mfma) and enter them only after KernelsUseAvx2().
+// *_avx2.cc files (compiled with -mavx2 -mfma) or from avx512_math.h (its 8-lane forms), and
+// enter them only after KernelsUseAvx2(). Internal linkage: a copy compiled under the AVX-512
+// target can never be the one an AVX2-only code path links to.
 // Accuracy (measured by the kernel tests against double references): exp, sigmoid, tanh within
 // ~3 ulp; erf/erfc/gelu within ~1e-6 relative. NaN propagates; overflow gives inf, underflow 0.
 #pragma once
@@ -7,6 +9,7 @@
 #include <immintrin.h>
 
 namespace mlos::kernels::internal::avx2 {
+namespace {
 
 inline __m256 Set1(float v) { return _mm256_set1_ps(v); }
 
@@ -155,4 +158,5 @@ inline __m256i TailMask(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), idx);
 }
 
+}  // namespace
 }  // namespace mlos::kernels::internal::avx2

@@ -11,6 +11,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_math.h"
+
 namespace mlos::kernels::internal {
 namespace {
 
@@ -66,37 +68,12 @@ inline __m512 Sigmoid16(__m512 x) { return _mm512_div_ps(_mm512_set1_ps(1.f), On
 // -inf gives NaN (-inf / inf), as x / (1 + exp(-x)) does in any precision.
 inline __m512 Silu16(__m512 x) { return _mm512_div_ps(x, OnePlusExpNeg16(x)); }
 
-inline __m256 Exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_set1_ps(89.f), _mm256_max_ps(_mm256_set1_ps(-104.f), x));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
-  __m256 p = _mm256_set1_ps(1.f / 5040.f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  // 2^n as two factors so n in [-150, 128] needs no special case.
-  const __m256i ni = _mm256_cvtps_epi32(n);
-  const __m256i n1 = _mm256_srai_epi32(ni, 1);
-  const __m256i n2 = _mm256_sub_epi32(ni, n1);
-  const __m256i bias = _mm256_set1_epi32(127);
-  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
-  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
-  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
-}
-
-inline __m256 Sigmoid8(__m256 x) {
-  const __m256 e = Exp8(_mm256_sub_ps(_mm256_setzero_ps(), x));
-  return _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), e));
-}
+// 8-lane forms for narrow rows: the AVX2 bodies (avx2_math.h).
+inline __m256 Exp8(__m256 x) { return avx2::Exp(x); }
+inline __m256 Sigmoid8(__m256 x) { return avx2::Sigmoid(x); }
 
 inline __m256 Silu8(__m256 x) {
-  const __m256 e = Exp8(_mm256_sub_ps(_mm256_setzero_ps(), x));
+  const __m256 e = avx2::Exp(_mm256_sub_ps(_mm256_setzero_ps(), x));
   return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.f), e));
 }
 
