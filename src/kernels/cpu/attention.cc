@@ -14,6 +14,7 @@
 #include "kernels/cpu/kernel_dispatch.h"
 #include "kernels/cpu/pack_internal.h"
 #include "kernels/cpu/prepacked_gemm.h"
+#include "kernels/cpu/scratch_buffer.h"
 #include "kernels/cpu/vector_math.h"
 
 namespace mlos::kernels {
@@ -24,29 +25,7 @@ using gemm_internal::TileEpilogue;
 
 int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
-struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
-};
-
-// Grow-only, 64-byte-aligned per-thread buffer (the micro-kernels load packed B aligned).
-class Scratch {
- public:
-  float* Get(int64_t floats) {
-    if (floats > capacity_) {
-      buf_.reset();
-      capacity_ = 0;
-      const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-      buf_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-      if (buf_ == nullptr) return nullptr;
-      capacity_ = floats;
-    }
-    return buf_.get();
-  }
-
- private:
-  std::unique_ptr<float, FreeDeleter> buf_;
-  int64_t capacity_ = 0;
-};
+using Scratch = internal::ScratchBuffer;
 
 // Packs B(p, j) = b[p * rs + j * cs], depth x n, into depth blocks of at most ks.kc, each block
 // a run of NR-column slivers (the layout the micro-kernel reads).

@@ -10,6 +10,7 @@
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/kernel_dispatch.h"
+#include "kernels/cpu/scratch_buffer.h"
 
 namespace mlos::kernels::internal {
 namespace {
@@ -57,26 +58,6 @@ struct ScalarSplit {
   }
 };
 
-struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
-};
-
-}  // namespace
-
-namespace {
-
-float* GrowScratch(std::unique_ptr<float, FreeDeleter>& buffer, int64_t& capacity, int64_t floats) {
-  if (capacity < floats) {
-    buffer.reset();
-    capacity = 0;
-    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-    buffer.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    if (buffer == nullptr) return nullptr;
-    capacity = floats;
-  }
-  return buffer.get();
-}
-
 }  // namespace
 
 PaddedLayout PaddedLayoutFor(const DepthwiseGeom& g) {
@@ -93,15 +74,13 @@ void FillPaddedPlanes(const DepthwiseGeom& g, const float* x, int64_t c0, int64_
 }
 
 float* DepthwiseScratch(int64_t floats) {
-  thread_local std::unique_ptr<float, FreeDeleter> buffer;
-  thread_local int64_t capacity = 0;
-  return GrowScratch(buffer, capacity, floats);
+  thread_local ScratchBuffer buffer;
+  return buffer.Get(floats);
 }
 
 float* ConvScratch(int64_t floats) {
-  thread_local std::unique_ptr<float, FreeDeleter> buffer;
-  thread_local int64_t capacity = 0;
-  return GrowScratch(buffer, capacity, floats);
+  thread_local ScratchBuffer buffer;
+  return buffer.Get(floats);
 }
 
 void DepthwiseConv2d(const float* x, const float* w, const float* bias, int64_t n,

@@ -8,28 +8,16 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/gemm_internal.h"
 #include "kernels/cpu/gemm_kernels.h"
+#include "kernels/cpu/scratch_buffer.h"
 
 namespace mlos::kernels::gemm_internal {
 
 namespace {
 
-struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
-};
-
-// Grow-only per-thread packing buffer; nullptr if the allocation fails.
+// Per-thread packing buffer; nullptr if the allocation fails.
 float* Scratch(size_t floats) {
-  thread_local std::unique_ptr<float, FreeDeleter> buffer;
-  thread_local size_t capacity = 0;
-  if (capacity < floats) {
-    buffer.reset();
-    capacity = 0;
-    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    buffer.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    if (buffer == nullptr) return nullptr;
-    capacity = floats;
-  }
-  return buffer.get();
+  thread_local internal::ScratchBuffer buffer;
+  return buffer.Get(static_cast<int64_t>(floats));
 }
 
 // Bytes of L2 (1 MB on the target) that a narrowed B panel and its C columns may take.

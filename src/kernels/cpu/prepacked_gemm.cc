@@ -10,6 +10,7 @@
 #include "kernels/cpu/gemm_kernels.h"
 #include "kernels/cpu/kernel_dispatch.h"
 #include "kernels/cpu/pack_internal.h"
+#include "kernels/cpu/scratch_buffer.h"
 
 namespace mlos::kernels {
 namespace {
@@ -19,23 +20,10 @@ using gemm_internal::TileEpilogue;
 
 int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
-struct FreeFloats {
-  void operator()(float* p) const { std::free(p); }
-};
-
-// Grow-only 64-byte-aligned per-thread A panel buffer; nullptr when it cannot be had.
+// Per-thread A panel buffer; nullptr when it cannot be had.
 float* APanel(int64_t floats) {
-  thread_local std::unique_ptr<float, FreeFloats> buf;
-  thread_local int64_t capacity = 0;
-  if (floats > capacity) {
-    buf.reset();
-    capacity = 0;
-    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-    buf.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    if (buf == nullptr) return nullptr;
-    capacity = floats;
-  }
-  return buf.get();
+  thread_local internal::ScratchBuffer buf;
+  return buf.Get(floats);
 }
 
 }  // namespace
