@@ -7,54 +7,31 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <filesystem>
 
 #include "api/remote_client.h"
-#include "runtime/model_manager.h"
-#include "runtime/plugin_host.h"
-#include "runtime/registry_store.h"
 #include "server/ipc/ipc_protocol.h"
 #include "server/ipc/ipc_server.h"
-#include "unit/server/recording_host.h"
+#include "unit/server/digits_model_stack.h"
 
 namespace mlos::server::ipc {
 namespace {
 
 namespace proto = mlos::ipc;
-namespace fs = std::filesystem;
 
 class IpcOutputBindingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mlos-ipc-bind-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-    runtime::PluginHostOptions popts;
-    popts.pool = &pool_;
-    popts.log = [](int, std::string_view, std::string_view) {};
-    real_host_ = runtime::CreatePluginHost(popts).value();
-    host_ = std::make_unique<testing::RecordingHost>(real_host_.get());
-    store_ = runtime::RegistryStore::Open(dir_ + "/registry.db").value();
-    models_ = std::make_unique<runtime::ModelManager>(store_.get(), host_.get(), dir_);
-    runtime::RegisterRequest req;
-    req.path = MLOS_TEST_DIGITS_DIR;
-    auto e = models_->Register(req);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    model_id_ = (*e)->id();
+    ASSERT_NO_FATAL_FAILURE(stack_.Open("ipc-bind"));
     IpcServerOptions o;
-    o.socket_path = dir_ + "/mlos.sock";
+    o.socket_path = stack_.dir() + "/mlos.sock";
     o.max_payload = 8 << 20;
     o.version = "test";
-    server_ = IpcServer::Start(o, models_.get(), host_.get()).value();
-    client_ = api::IpcClient::Connect("unix://" + dir_ + "/mlos.sock").value();
+    server_ = IpcServer::Start(o, stack_.models(), stack_.host()).value();
+    client_ = api::IpcClient::Connect("unix://" + stack_.dir() + "/mlos.sock").value();
   }
   void TearDown() override {
     client_.reset();
     server_.reset();
-    models_.reset();
-    store_.reset();
-    host_.reset();
-    real_host_.reset();
-    fs::remove_all(dir_);
   }
 
   static Tensor Pixels(int rows) {
@@ -64,7 +41,8 @@ class IpcOutputBindingTest : public ::testing::Test {
   }
   std::vector<NamedTensor> Direct(const Tensor& x) {
     std::vector<NamedTensor> out;
-    EXPECT_TRUE(models_->Find(model_id_)->loaded()->Infer({{"pixels", x}}, &out).ok());
+    EXPECT_TRUE(
+        stack_.models()->Find(stack_.model_id())->loaded()->Infer({{"pixels", x}}, &out).ok());
     return out;
   }
 
@@ -81,7 +59,7 @@ class IpcOutputBindingTest : public ::testing::Test {
                          int64_t in_offset = -1) {
     std::string p;
     proto::Writer w(&p);
-    w.Str(model_id_);
+    w.Str(stack_.model_id());
     w.U32(1);
     proto::WriteTensorHead(&w, "pixels", DType::kFloat32, x.shape());
     if (in_offset >= 0) {
@@ -133,15 +111,9 @@ class IpcOutputBindingTest : public ::testing::Test {
     return static_cast<const uint8_t*>(region->data()) + off;
   }
 
-  ThreadPool pool_{2};
-  std::string dir_;
-  std::unique_ptr<runtime::PluginHost> real_host_;
-  std::unique_ptr<testing::RecordingHost> host_;
-  std::unique_ptr<runtime::RegistryStore> store_;
-  std::unique_ptr<runtime::ModelManager> models_;
+  testing::DigitsModelStack stack_;  // destroyed after the server and client below
   std::unique_ptr<IpcServer> server_;
   std::unique_ptr<api::IpcClient> client_;
-  std::string model_id_;
 };
 
 TEST_F(IpcOutputBindingTest, FloatOutputIsComputedInTheClientsWindow) {
@@ -151,7 +123,7 @@ TEST_F(IpcOutputBindingTest, FloatOutputIsComputedInTheClientsWindow) {
     Tensor x = Pixels(rows);
     const auto want = Direct(x);
     std::memset(region->data(), 0xEE, region->size());
-    host_->Clear();
+    stack_.host()->Clear();
     auto outs = Infer(x, region, id, 128, 4096);
     ASSERT_EQ(outs.size(), 2u);
     ExpectBytes(outs[0], want[0]);
@@ -162,7 +134,7 @@ TEST_F(IpcOutputBindingTest, FloatOutputIsComputedInTheClientsWindow) {
     EXPECT_GE(outs[1].offset, outs[0].offset + outs[0].nbytes) << "the copied label follows it";
     EXPECT_EQ(outs[1].offset % 64, 0u);
     // Inside the server: the engine's output tensor is the client's region at that offset.
-    const testing::InferRecord rec = host_->Last();
+    const testing::InferRecord rec = stack_.host()->Last();
     ASSERT_EQ(rec.bindings.size(), 2u);
     ASSERT_EQ(rec.outputs.size(), 2u);
     EXPECT_EQ(rec.outputs[0], ServerAddress(rec, 0, outs[0].offset)) << "rows " << rows;
@@ -185,7 +157,7 @@ TEST_F(IpcOutputBindingTest, WindowsThatCannotHoldTheOutputFallBack) {
   EXPECT_EQ(outs[0].location, proto::Location::kInline);
   EXPECT_EQ(outs[1].location, proto::Location::kShm);
   EXPECT_EQ(outs[1].offset, 0u);
-  testing::InferRecord rec = host_->Last();
+  testing::InferRecord rec = stack_.host()->Last();
   EXPECT_NE(rec.outputs[0], rec.bindings[0].data);
   // A window at an offset that is not float-aligned: computed elsewhere, copied in.
   outs = Infer(x, region, id, 130, 4096);
@@ -194,7 +166,7 @@ TEST_F(IpcOutputBindingTest, WindowsThatCannotHoldTheOutputFallBack) {
   ExpectBytes(outs[1], want[1]);
   EXPECT_EQ(outs[0].location, proto::Location::kShm);
   EXPECT_EQ(outs[0].offset, 130u);
-  rec = host_->Last();
+  rec = stack_.host()->Last();
   EXPECT_NE(rec.outputs[0], rec.bindings[0].data);
 }
 
@@ -209,14 +181,14 @@ TEST_F(IpcOutputBindingTest, AWindowOverlappingTheInputIsNotWrittenDuringTheRun)
   ASSERT_EQ(outs.size(), 2u);
   ExpectBytes(outs[0], want[0]);
   ExpectBytes(outs[1], want[1]);
-  const testing::InferRecord rec = host_->Last();
+  const testing::InferRecord rec = stack_.host()->Last();
   EXPECT_NE(rec.outputs[0], rec.bindings[0].data);
   // A window after the input in the same region is used.
   outs = Infer(x, region, id, 4096, 4096, /*in_offset=*/0);
   ASSERT_EQ(outs.size(), 2u);
   ExpectBytes(outs[0], want[0]);
   ExpectBytes(outs[1], want[1]);
-  const testing::InferRecord rec2 = host_->Last();
+  const testing::InferRecord rec2 = stack_.host()->Last();
   EXPECT_EQ(rec2.outputs[0], ServerAddress(rec2, 0, 4096));
 }
 
@@ -226,7 +198,7 @@ TEST_F(IpcOutputBindingTest, TheRemoteClientGetsTheSameAnswers) {
   for (int i = 0; i < 3; ++i) {
     Tensor x = Pixels(2 + i);
     const auto want = Direct(x);
-    auto got = client_->Infer(model_id_, {{"pixels", x}});
+    auto got = client_->Infer(stack_.model_id(), {{"pixels", x}});
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     ASSERT_EQ(got->size(), 2u);
     for (size_t k = 0; k < 2; ++k) {
@@ -234,7 +206,7 @@ TEST_F(IpcOutputBindingTest, TheRemoteClientGetsTheSameAnswers) {
       Tensor c = want[k].second.Contiguous().value();
       EXPECT_EQ(std::memcmp((*got)[k].second.raw_data(), c.raw_data(), c.nbytes()), 0);
     }
-    const testing::InferRecord rec = host_->Last();
+    const testing::InferRecord rec = stack_.host()->Last();
     ASSERT_FALSE(rec.bindings.empty());
     EXPECT_EQ(rec.outputs[0], rec.bindings[0].data) << "call " << i;
   }

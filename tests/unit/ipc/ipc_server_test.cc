@@ -12,56 +12,35 @@
 
 #include <atomic>
 #include <cstring>
-#include <filesystem>
 #include <random>
 #include <thread>
 
 #include "api/remote_client.h"
-#include "runtime/model_manager.h"
-#include "runtime/plugin_host.h"
-#include "runtime/registry_store.h"
 #include "server/ipc/ipc_protocol.h"
+#include "unit/server/digits_model_stack.h"
 
 namespace mlos::server::ipc {
 namespace {
 
 namespace proto = mlos::ipc;
-namespace fs = std::filesystem;
 
 class IpcServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ =
-        new std::string(fs::temp_directory_path() / ("mlos-ipc-test-" + std::to_string(getpid())));
-    fs::create_directories(*dir_);
-    pool_ = new ThreadPool(2);
-    runtime::PluginHostOptions popts;
-    popts.pool = pool_;
-    popts.log = [](int, std::string_view, std::string_view) {};
-    host_ = runtime::CreatePluginHost(popts).value().release();
-    store_ = runtime::RegistryStore::Open(*dir_ + "/registry.db").value().release();
-    models_ = new runtime::ModelManager(store_, host_, *dir_);
-    runtime::RegisterRequest req;
-    req.path = MLOS_TEST_DIGITS_DIR;
-    auto e = models_->Register(req);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    model_id_ = new std::string((*e)->id());
+    stack_ = new testing::DigitsModelStack;
+    ASSERT_NO_FATAL_FAILURE(stack_->Open("ipc-test"));
     IpcServerOptions o;
-    o.socket_path = *dir_ + "/mlos.sock";
+    o.socket_path = stack_->dir() + "/mlos.sock";
     o.max_payload = 8 << 20;
     o.version = "test";
-    server_ = IpcServer::Start(o, models_, host_).value().release();
+    server_ = IpcServer::Start(o, stack_->models(), stack_->host()).value().release();
   }
   static void TearDownTestSuite() {
     delete server_;
-    delete models_;
-    delete store_;
-    delete host_;
-    delete pool_;
-    fs::remove_all(*dir_);
+    delete stack_;
   }
 
-  static std::string Endpoint() { return "unix://" + *dir_ + "/mlos.sock"; }
+  static std::string Endpoint() { return "unix://" + stack_->dir() + "/mlos.sock"; }
   static std::unique_ptr<api::IpcClient> Client() {
     auto c = api::IpcClient::Connect(Endpoint());
     EXPECT_TRUE(c.ok()) << c.status().ToString();
@@ -71,7 +50,7 @@ class IpcServerTest : public ::testing::Test {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
-    std::string p = *dir_ + "/mlos.sock";
+    std::string p = stack_->dir() + "/mlos.sock";
     std::memcpy(a.sun_path, p.data(), p.size());
     EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
     return fd;
@@ -117,7 +96,7 @@ class IpcServerTest : public ::testing::Test {
   }
   static std::vector<NamedTensor> Direct(const Tensor& x) {
     std::vector<NamedTensor> out;
-    auto e = models_->Find(*model_id_);
+    auto e = stack_->models()->Find(stack_->model_id());
     EXPECT_TRUE(e->loaded()->Infer({{"pixels", x}}, &out).ok());
     return out;
   }
@@ -137,12 +116,7 @@ class IpcServerTest : public ::testing::Test {
     return r;
   }
 
-  static inline std::string* dir_;
-  static inline ThreadPool* pool_;
-  static inline runtime::PluginHost* host_;
-  static inline runtime::RegistryStore* store_;
-  static inline runtime::ModelManager* models_;
-  static inline std::string* model_id_;
+  static inline testing::DigitsModelStack* stack_;
   static inline IpcServer* server_;
 };
 
@@ -150,8 +124,8 @@ TEST_F(IpcServerTest, HealthStatsAndModels) {
   auto c = Client();
   EXPECT_EQ(c->Health().value(), "healthy");
   EXPECT_NE(c->StatsJson().value().find("\"ipc\""), std::string::npos);
-  EXPECT_NE(c->ModelListJson().value().find(*model_id_), std::string::npos);
-  auto d = c->ModelInfo(*model_id_);
+  EXPECT_NE(c->ModelListJson().value().find(stack_->model_id()), std::string::npos);
+  auto d = c->ModelInfo(stack_->model_id());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->status, "ready");
   ASSERT_EQ(d->inputs.size(), 1u);
@@ -166,24 +140,24 @@ TEST_F(IpcServerTest, InferenceInlineAndSharedMemoryMatchTheHost) {
   auto c = Client();
   Tensor x = Pixels(3, 0.5f);
   auto want = Direct(x);
-  auto got = c->Infer(*model_id_, {{"pixels", x}});
+  auto got = c->Infer(stack_->model_id(), {{"pixels", x}});
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ExpectSame(*got, want);
   // Large input (goes through the scratch region) and an input in a caller's region.
   Tensor big = Pixels(2000, 0.25f);
-  auto r = c->Infer(*model_id_, {{"pixels", big}});
+  auto r = c->Infer(stack_->model_id(), {{"pixels", big}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ExpectSame(*r, Direct(big));
   auto region = ShmRegion::Create("in", 4096 + big.nbytes()).value();
   auto st = Storage::FromShm(region, 4096, big.nbytes()).value();
   Tensor in_shm = Tensor::FromStorage(st, DType::kFloat32, {2000, 64}).value();
   ASSERT_TRUE(in_shm.CopyFrom(big).ok());
-  r = c->Infer(*model_id_, {{"pixels", in_shm}});
+  r = c->Infer(stack_->model_id(), {{"pixels", in_shm}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ExpectSame(*r, Direct(big));
   // Outputs that are still held keep their region; a second call must not overwrite them.
-  auto first = c->Infer(*model_id_, {{"pixels", x}}).value();
-  auto second = c->Infer(*model_id_, {{"pixels", Pixels(3, 2.0f)}}).value();
+  auto first = c->Infer(stack_->model_id(), {{"pixels", x}}).value();
+  auto second = c->Infer(stack_->model_id(), {{"pixels", Pixels(3, 2.0f)}}).value();
   ExpectSame(first, want);
   ExpectSame(second, Direct(Pixels(3, 2.0f)));
 }
@@ -195,7 +169,7 @@ TEST_F(IpcServerTest, BadInferenceRequestsAreRefused) {
   auto infer = [&](auto fill) {
     std::string p;
     proto::Writer w(&p);
-    w.Str(*model_id_);
+    w.Str(stack_->model_id());
     w.U32(1);
     fill(&w);
     return c->Call(proto::Op::kInfer, p);
@@ -370,7 +344,7 @@ TEST_F(IpcServerTest, SixtyFourConcurrentClients) {
       if (!c.ok()) return;
       bool good = true;
       for (int k = 0; k < 10; ++k) {
-        auto r = (*c)->Infer(*model_id_, {{"pixels", x}});
+        auto r = (*c)->Infer(stack_->model_id(), {{"pixels", x}});
         if (!r.ok() || r->size() != want.size()) {
           good = false;
           break;

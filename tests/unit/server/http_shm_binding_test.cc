@@ -11,20 +11,14 @@
 
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 #include "runtime/metrics.h"
-#include "runtime/model_manager.h"
-#include "runtime/plugin_host.h"
-#include "runtime/registry_store.h"
 #include "server/api_server.h"
 #include "server/shm_registry.h"
-#include "unit/server/recording_host.h"
+#include "unit/server/digits_model_stack.h"
 
 namespace mlos::server {
 namespace {
-
-namespace fs = std::filesystem;
 
 // A POSIX shm object made the way a client makes one; unlinked at the end.
 class Object {
@@ -57,32 +51,12 @@ class Object {
 class HttpShmBindingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mlos-http-bind-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-    runtime::PluginHostOptions popts;
-    popts.pool = &pool_;
-    popts.log = [](int, std::string_view, std::string_view) {};
-    real_host_ = runtime::CreatePluginHost(popts).value();
-    host_ = std::make_unique<testing::RecordingHost>(real_host_.get());
-    store_ = runtime::RegistryStore::Open(dir_ + "/registry.db").value();
-    models_ = std::make_unique<runtime::ModelManager>(store_.get(), host_.get(), dir_);
-    runtime::RegisterRequest req;
-    req.path = MLOS_TEST_DIGITS_DIR;
-    auto e = models_->Register(req);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    model_id_ = (*e)->id();
+    ASSERT_NO_FATAL_FAILURE(stack_.Open("http-bind"));
     ApiInfo info;
     info.http_shm = true;
-    api_ = std::make_unique<ApiServer>(models_.get(), host_.get(), &metrics_, info);
+    api_ = std::make_unique<ApiServer>(stack_.models(), stack_.host(), &metrics_, info);
   }
-  void TearDown() override {
-    api_.reset();
-    models_.reset();
-    store_.reset();
-    host_.reset();
-    real_host_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { api_.reset(); }
 
   http::HttpResponse Post(const std::string& path, const std::string& body) {
     path_ = path;
@@ -105,7 +79,8 @@ class HttpShmBindingTest : public ::testing::Test {
   std::vector<NamedTensor> Direct(const std::vector<float>& px, int rows) {
     std::vector<NamedTensor> out;
     Tensor x = Tensor::FromVector<float>({rows, 64}, px).value();
-    EXPECT_TRUE(models_->Find(model_id_)->loaded()->Infer({{"pixels", x}}, &out).ok());
+    EXPECT_TRUE(
+        stack_.models()->Find(stack_.model_id())->loaded()->Infer({{"pixels", x}}, &out).ok());
     return out;
   }
   static std::string Params(uint64_t offset, uint64_t size) {
@@ -133,15 +108,10 @@ class HttpShmBindingTest : public ::testing::Test {
     EXPECT_EQ(std::memcmp(obj.bytes() + off, c.raw_data(), c.nbytes()), 0) << "at " << off;
   }
 
-  ThreadPool pool_{2};
-  std::string dir_, path_, body_;
-  std::unique_ptr<runtime::PluginHost> real_host_;
-  std::unique_ptr<testing::RecordingHost> host_;
-  std::unique_ptr<runtime::RegistryStore> store_;
-  std::unique_ptr<runtime::ModelManager> models_;
+  testing::DigitsModelStack stack_;  // destroyed after the server below
+  std::string path_, body_;
   runtime::ServerMetrics metrics_;
   std::unique_ptr<ApiServer> api_;
-  std::string model_id_;
 };
 
 TEST_F(HttpShmBindingTest, FloatOutputIsComputedInTheRegion) {
@@ -154,12 +124,12 @@ TEST_F(HttpShmBindingTest, FloatOutputIsComputedInTheRegion) {
     std::memcpy(obj.bytes(), px.data(), px.size() * sizeof(float));
     std::memset(obj.bytes() + 8192, 0xEE, 8192);
     const auto want = Direct(px, rows);
-    host_->Clear();
+    stack_.host()->Clear();
     auto r = Infer(rows, 8192, 4096, 12288, 1024);
     ASSERT_EQ(r.status, 200) << r.body;
     ExpectAt(obj, 8192, want[0].second);
     ExpectAt(obj, 12288, want[1].second);
-    const testing::InferRecord rec = host_->Last();
+    const testing::InferRecord rec = stack_.host()->Last();
     ASSERT_EQ(rec.bindings.size(), 2u);
     EXPECT_EQ(rec.outputs[0], ServerAddress(rec, 0, 8192)) << "rows " << rows;
     EXPECT_EQ(rec.outputs[0], rec.bindings[0].data);
@@ -189,7 +159,7 @@ TEST_F(HttpShmBindingTest, WindowsThatCannotHoldTheOutputFallBack) {
   auto r = Infer(rows, 8194, 4096, 12288, 1024);
   ASSERT_EQ(r.status, 200) << r.body;
   ExpectAt(obj, 8194, want[0].second);
-  testing::InferRecord rec = host_->Last();
+  testing::InferRecord rec = stack_.host()->Last();
   EXPECT_NE(rec.outputs[0], rec.bindings[0].data);
   // One byte short: the engine does not place it and the request fails as before, naming sizes.
   std::memset(obj.bytes() + 8192, 0xEE, 256);
@@ -202,7 +172,7 @@ TEST_F(HttpShmBindingTest, WindowsThatCannotHoldTheOutputFallBack) {
   r = Infer(rows, 0, 4096, 12288, 1024);
   ASSERT_EQ(r.status, 200) << r.body;
   ExpectAt(obj, 0, want[0].second);
-  rec = host_->Last();
+  rec = stack_.host()->Last();
   EXPECT_NE(rec.outputs[0], rec.bindings[0].data);
 }
 
