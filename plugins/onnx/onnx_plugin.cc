@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "plugins/onnx/onnx_plugin_model.h"
+#include "plugins/smi_batch_loop.h"
 #include "runtime/plugin_host_dtype.h"
 #include "runtime/smi_status.h"
 
@@ -104,15 +105,8 @@ smi_status_t Inference(smi_model_handle_t handle, const void* input, size_t inpu
 smi_status_t BatchInference(smi_model_handle_t handle, const void* const* inputs,
                             const size_t* input_sizes, size_t batch_size, void** outputs,
                             size_t* output_sizes) {
-  if (batch_size > 0 && (inputs == nullptr || input_sizes == nullptr || outputs == nullptr ||
-                         output_sizes == nullptr)) {
-    return Fail(SMI_ERROR_INVALID_PARAM, "NULL argument");
-  }
-  for (size_t i = 0; i < batch_size; ++i) {
-    smi_status_t s = Inference(handle, inputs[i], input_sizes[i], outputs[i], &output_sizes[i]);
-    if (s != SMI_SUCCESS) return s;
-  }
-  return SMI_SUCCESS;
+  return plugins::BatchAsSingleInferences(&Inference, &Fail, handle, inputs, input_sizes,
+                                          batch_size, outputs, output_sizes);
 }
 
 smi_status_t AllocateResources(const char*) { return SMI_SUCCESS; }

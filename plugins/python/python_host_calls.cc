@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "plugins/python/python_host.h"
+#include "plugins/smi_batch_loop.h"
 
 namespace mlos::pyhost {
 namespace {
@@ -122,15 +123,8 @@ smi_status_t PyInference(smi_model_handle_t handle, const void* input, size_t in
 smi_status_t PyBatchInference(smi_model_handle_t handle, const void* const* inputs,
                               const size_t* input_sizes, size_t batch_size, void** outputs,
                               size_t* output_sizes) {
-  if (batch_size > 0 && (inputs == nullptr || input_sizes == nullptr || outputs == nullptr ||
-                         output_sizes == nullptr)) {
-    return Fail(SMI_ERROR_INVALID_PARAM, "NULL argument");
-  }
-  for (size_t i = 0; i < batch_size; ++i) {
-    smi_status_t rc = PyInference(handle, inputs[i], input_sizes[i], outputs[i], &output_sizes[i]);
-    if (rc != SMI_SUCCESS) return rc;
-  }
-  return SMI_SUCCESS;
+  return plugins::BatchAsSingleInferences(&PyInference, &Fail, handle, inputs, input_sizes,
+                                          batch_size, outputs, output_sizes);
 }
 
 smi_status_t PyTensorInference(smi_model_handle_t handle, const smi_tensor_t* inputs,

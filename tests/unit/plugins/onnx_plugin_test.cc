@@ -1,4 +1,6 @@
 // onnx-runtime-builtin through the ABI gives what graph::Session gives directly, on both entries.
+#include "plugins/onnx/onnx_plugin.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -204,6 +206,44 @@ TEST_F(OnnxPluginTest, BadModelsAndRequestsAreCleanErrors) {
   Status dtype =
       m->Infer({{"x", Tensor::FromVector<int32_t>({1, 4}, {1, 2, 3, 4}).value()}}, &outs);
   EXPECT_FALSE(dtype.ok());
+}
+
+// The ABI's batch entry, called on the plugin's own descriptor: each item is answered as the
+// single-request entry answers it, a failing item stops the batch with its error, and NULL arrays
+// are refused.
+TEST_F(OnnxPluginTest, BatchEntryAnswersEachItemLikeTheSingleEntry) {
+  const smi_plugin_interface_t& api = mlos_onnx_builtin_plugin_init()->interface;
+  ASSERT_NE(api.batch_inference, nullptr);
+  smi_model_handle_t h = nullptr;
+  ASSERT_EQ(api.register_model("{}", &h), SMI_SUCCESS);
+  ASSERT_EQ(api.load_model(h, model_path_.c_str()), SMI_SUCCESS);
+  const std::string a = R"({"x": [1, -2, 0.5, 3]})";
+  const std::string b = R"({"x": [-1, -1, 2, 0.25, 4, 0, -3, 1]})";
+  const void* inputs[] = {a.data(), b.data()};
+  const size_t input_sizes[] = {a.size(), b.size()};
+  std::string out_a(4096, '\0'), out_b(4096, '\0'), single(4096, '\0');
+  void* outputs[] = {out_a.data(), out_b.data()};
+  size_t output_sizes[] = {out_a.size(), out_b.size()};
+  ASSERT_EQ(api.batch_inference(h, inputs, input_sizes, 2, outputs, output_sizes), SMI_SUCCESS);
+  for (int i = 0; i < 2; ++i) {
+    size_t n = single.size();
+    ASSERT_EQ(api.inference(h, inputs[i], input_sizes[i], single.data(), &n), SMI_SUCCESS);
+    EXPECT_EQ(std::string(static_cast<char*>(outputs[i]), output_sizes[i]), single.substr(0, n))
+        << "item " << i;
+  }
+  EXPECT_NE(std::string(out_b.data(), output_sizes[1]).find("\"shape\":[2,3]"), std::string::npos);
+
+  const std::string bad = R"({"x": [1, 2, 3]})";
+  const void* mixed[] = {a.data(), bad.data()};
+  const size_t mixed_sizes[] = {a.size(), bad.size()};
+  output_sizes[0] = out_a.size();
+  output_sizes[1] = out_b.size();
+  EXPECT_EQ(api.batch_inference(h, mixed, mixed_sizes, 2, outputs, output_sizes),
+            SMI_ERROR_INVALID_PARAM);
+  EXPECT_EQ(api.batch_inference(h, nullptr, input_sizes, 2, outputs, output_sizes),
+            SMI_ERROR_INVALID_PARAM);
+  EXPECT_EQ(api.batch_inference(h, nullptr, nullptr, 0, nullptr, nullptr), SMI_SUCCESS);
+  EXPECT_EQ(api.unregister_model(h), SMI_SUCCESS);
 }
 
 }  // namespace
