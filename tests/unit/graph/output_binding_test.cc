@@ -14,33 +14,13 @@
 #include <vector>
 
 #include "graph/session.h"
+#include "unit/onnx_graph_builder.h"
 
 namespace mlos::graph {
 namespace {
 
-void AddIo(onnx::ValueInfoProto* vi, const std::string& name, int elem_type,
-           const std::vector<std::string>& dims) {
-  vi->set_name(name);
-  auto* tt = vi->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(elem_type);
-  for (const auto& d : dims) {
-    auto* dim = tt->mutable_shape()->add_dim();
-    if (!d.empty() && isdigit(static_cast<unsigned char>(d[0])))
-      dim->set_dim_value(std::stoll(d));
-    else
-      dim->set_dim_param(d);
-  }
-}
-
-onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op,
-                         const std::vector<std::string>& in, const std::vector<std::string>& out) {
-  auto* n = g->add_node();
-  n->set_op_type(op);
-  n->set_name(op + "_" + out[0]);
-  for (const auto& s : in) n->add_input(s);
-  for (const auto& s : out) n->add_output(s);
-  return n;
-}
+using test::AddNode;
+using test::AddValue;
 
 float Weight(int k, int c) { return 0.25f * static_cast<float>(k * 3 + c) - 1.0f; }
 
@@ -68,11 +48,11 @@ std::string MakeModel() {
   b->set_data_type(onnx::TensorProto::FLOAT);
   b->add_dims(3);
   for (float f : {0.5f, -0.25f, 0.125f}) b->add_float_data(f);
-  AddIo(g->add_input(), "x", onnx::TensorProto::FLOAT, {"n", "4"});
-  AddIo(g->add_output(), "y", onnx::TensorProto::FLOAT, {"n", "3"});
-  AddIo(g->add_output(), "z", onnx::TensorProto::FLOAT, {"n", "3"});
-  AddIo(g->add_output(), "v", onnx::TensorProto::FLOAT, {"n", "4"});
-  AddIo(g->add_output(), "i", onnx::TensorProto::INT64, {"n"});
+  AddValue(g->add_input(), "x", {"n", "4"});
+  AddValue(g->add_output(), "y", {"n", "3"});
+  AddValue(g->add_output(), "z", {"n", "3"});
+  AddValue(g->add_output(), "v", {"n", "4"});
+  AddValue(g->add_output(), "i", {"n"}, onnx::TensorProto::INT64);
   AddNode(g, "MatMul", {"x", "W"}, {"mm"});
   AddNode(g, "Add", {"mm", "b"}, {"lin"});
   AddNode(g, "Relu", {"lin"}, {"y"});

@@ -9,41 +9,14 @@
 #include <random>
 #include <thread>
 
+#include "unit/onnx_graph_builder.h"
+
 namespace mlos::graph {
 namespace {
 
-void AddTensor(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
-               const std::vector<float>& v) {
-  auto* t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : dims) t->add_dims(d);
-  for (float f : v) t->add_float_data(f);
-}
-
-void AddIo(onnx::ValueInfoProto* vi, const std::string& name,
-           const std::vector<std::string>& dims) {
-  vi->set_name(name);
-  auto* tt = vi->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (const auto& d : dims) {
-    auto* dim = tt->mutable_shape()->add_dim();
-    if (!d.empty() && isdigit(static_cast<unsigned char>(d[0])))
-      dim->set_dim_value(std::stoll(d));
-    else
-      dim->set_dim_param(d);
-  }
-}
-
-onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op,
-                         const std::vector<std::string>& in, const std::vector<std::string>& out) {
-  auto* n = g->add_node();
-  n->set_op_type(op);
-  n->set_name(op + "_" + out[0]);
-  for (const auto& s : in) n->add_input(s);
-  for (const auto& s : out) n->add_output(s);
-  return n;
-}
+using test::AddFloatInitializer;
+using test::AddNode;
+using test::AddValue;
 
 // y = relu(x @ W + b) * 2 + x[:, :3]; x is [batch, 4], W is 4x3.
 std::string MakeModel(const std::string& extra_op = "") {
@@ -54,9 +27,9 @@ std::string MakeModel(const std::string& extra_op = "") {
   g->set_name("t");
   std::vector<float> w(12);
   for (int i = 0; i < 12; ++i) w[i] = 0.1f * static_cast<float>(i) - 0.5f;
-  AddTensor(g, "W", {4, 3}, w);
-  AddTensor(g, "b", {3}, {0.1f, -0.2f, 0.3f});
-  AddTensor(g, "two", {}, {2.f});
+  AddFloatInitializer(g, "W", {4, 3}, w);
+  AddFloatInitializer(g, "b", {3}, {0.1f, -0.2f, 0.3f});
+  AddFloatInitializer(g, "two", {}, {2.f});
   auto* st = g->add_initializer();
   st->set_name("starts");
   st->set_data_type(onnx::TensorProto::INT64);
@@ -70,8 +43,8 @@ std::string MakeModel(const std::string& extra_op = "") {
   ax->CopyFrom(*st);
   ax->set_name("axes");
   ax->set_int64_data(0, 1);
-  AddIo(g->add_input(), "x", {"batch", "4"});
-  AddIo(g->add_output(), "y", {"batch", "3"});
+  AddValue(g->add_input(), "x", {"batch", "4"});
+  AddValue(g->add_output(), "y", {"batch", "3"});
   AddNode(g, "MatMul", {"x", "W"}, {"mm"});
   AddNode(g, "Add", {"mm", "b"}, {"lin"});
   AddNode(g, "Relu", {"lin"}, {"act"});

@@ -13,79 +13,26 @@
 
 #include "graph/session.h"
 #include "graph/session_values.h"
+#include "unit/onnx_graph_builder.h"
 
 namespace mlos::graph {
 namespace {
 
+using test::AddFloatInitializer;
+using test::AddInt64Initializer;
+using test::AddNode;
+using test::AddValue;
+using test::SetFloatAttr;
+using test::SetIntAttr;
+using test::SetIntsAttr;
+
 constexpr int64_t kModel = 8, kHeads = 2, kHead = 4;
-
-void AddFloats(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
-               const std::vector<float>& v) {
-  auto* t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : dims) t->add_dims(d);
-  for (float f : v) t->add_float_data(f);
-}
-
-void AddInts(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& v,
-             bool scalar = false) {
-  auto* t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::INT64);
-  if (!scalar) t->add_dims(static_cast<int64_t>(v.size()));
-  for (int64_t x : v) t->add_int64_data(x);
-}
 
 std::vector<float> Random(size_t n, std::mt19937& rng, float scale = 0.5f) {
   std::uniform_real_distribution<float> u(-scale, scale);
   std::vector<float> v(n);
   for (float& x : v) x = u(rng);
   return v;
-}
-
-onnx::NodeProto* Node(onnx::GraphProto* g, const std::string& op,
-                      const std::vector<std::string>& in, const std::string& out) {
-  auto* n = g->add_node();
-  n->set_op_type(op);
-  n->set_name(out + "_node");
-  for (const auto& s : in) n->add_input(s);
-  n->add_output(out);
-  return n;
-}
-
-void IntsAttr(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a->add_ints(x);
-}
-
-void IntAttr(onnx::NodeProto* n, const std::string& name, int64_t v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
-
-void FloatAttr(onnx::NodeProto* n, const std::string& name, float v) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::FLOAT);
-  a->set_f(v);
-}
-
-void Io(onnx::ValueInfoProto* vi, const std::string& name, const std::vector<std::string>& dims) {
-  vi->set_name(name);
-  auto* tt = vi->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (const auto& d : dims) {
-    auto* dim = tt->mutable_shape()->add_dim();
-    if (isdigit(static_cast<unsigned char>(d[0])))
-      dim->set_dim_value(std::stoll(d));
-    else
-      dim->set_dim_param(d);
-  }
 }
 
 // y = LayerNorm(x + SelfAttention(x)) with a causal mask; x is [b, t, 8], 2 heads of 4.
@@ -97,31 +44,31 @@ std::string AttentionBlock() {
   g->set_name("block");
   std::mt19937 rng(3);
   for (const char* p : {"q", "k", "v"}) {
-    AddFloats(g, std::string("W") + p, {kModel, kModel}, Random(kModel * kModel, rng));
-    AddFloats(g, std::string("b") + p, {kModel}, Random(kModel, rng));
+    AddFloatInitializer(g, std::string("W") + p, {kModel, kModel}, Random(kModel * kModel, rng));
+    AddFloatInitializer(g, std::string("b") + p, {kModel}, Random(kModel, rng));
   }
-  AddFloats(g, "gamma", {kModel}, Random(kModel, rng, 1.f));
-  AddFloats(g, "beta", {kModel}, Random(kModel, rng));
-  AddFloats(g, "one", {}, {1.f});
-  AddFloats(g, "sqrt_d", {}, {2.f});
-  AddInts(g, "i0", {0}, true);
-  AddInts(g, "i1", {1}, true);
-  AddInts(g, "ax0", {0});
-  AddInts(g, "heads", {kHeads});
-  AddInts(g, "head", {kHead});
-  AddInts(g, "model", {kModel});
-  Io(g->add_input(), "x", {"b", "t", "8"});
-  Io(g->add_output(), "y", {"b", "t", "8"});
+  AddFloatInitializer(g, "gamma", {kModel}, Random(kModel, rng, 1.f));
+  AddFloatInitializer(g, "beta", {kModel}, Random(kModel, rng));
+  AddFloatInitializer(g, "one", {}, {1.f});
+  AddFloatInitializer(g, "sqrt_d", {}, {2.f});
+  AddInt64Initializer(g, "i0", {0}, true);
+  AddInt64Initializer(g, "i1", {1}, true);
+  AddInt64Initializer(g, "ax0", {0});
+  AddInt64Initializer(g, "heads", {kHeads});
+  AddInt64Initializer(g, "head", {kHead});
+  AddInt64Initializer(g, "model", {kModel});
+  AddValue(g->add_input(), "x", {"b", "t", "8"});
+  AddValue(g->add_output(), "y", {"b", "t", "8"});
   // Shape arithmetic, as torch exports it.
-  Node(g, "Shape", {"x"}, "sh");
-  Node(g, "Gather", {"sh", "i0"}, "b");
-  Node(g, "Gather", {"sh", "i1"}, "t");
-  Node(g, "Unsqueeze", {"b", "ax0"}, "b1");
-  Node(g, "Unsqueeze", {"t", "ax0"}, "t1");
-  Node(g, "Concat", {"b1", "t1", "heads", "head"}, "split_shape");
-  Node(g, "Concat", {"b1", "t1", "model"}, "merge_shape");
-  Node(g, "Concat", {"t1", "t1"}, "tt");
-  auto* cos = Node(g, "ConstantOfShape", {"tt"}, "neg_inf");
+  AddNode(g, "Shape", {"x"}, {"sh"});
+  AddNode(g, "Gather", {"sh", "i0"}, {"b"});
+  AddNode(g, "Gather", {"sh", "i1"}, {"t"});
+  AddNode(g, "Unsqueeze", {"b", "ax0"}, {"b1"});
+  AddNode(g, "Unsqueeze", {"t", "ax0"}, {"t1"});
+  AddNode(g, "Concat", {"b1", "t1", "heads", "head"}, {"split_shape"});
+  AddNode(g, "Concat", {"b1", "t1", "model"}, {"merge_shape"});
+  AddNode(g, "Concat", {"t1", "t1"}, {"tt"});
+  auto* cos = AddNode(g, "ConstantOfShape", {"tt"}, {"neg_inf"});
   {
     auto* a = cos->add_attribute();
     a->set_name("value");
@@ -130,31 +77,31 @@ std::string AttentionBlock() {
     a->mutable_t()->add_dims(1);
     a->mutable_t()->add_float_data(-std::numeric_limits<float>::infinity());
   }
-  AddInts(g, "k1", {1}, true);
-  IntAttr(Node(g, "Trilu", {"neg_inf", "k1"}, "mask"), "upper", 1);
+  AddInt64Initializer(g, "k1", {1}, true);
+  SetIntAttr(AddNode(g, "Trilu", {"neg_inf", "k1"}, {"mask"}), "upper", 1);
   // Projections and heads.
   for (const char* p : {"q", "k", "v"}) {
     const std::string s = p;
-    Node(g, "MatMul", {"x", "W" + s}, s + "_mm");
-    Node(g, "Add", {s + "_mm", "b" + s}, s + "_lin");
-    Node(g, "Reshape", {s + "_lin", "split_shape"}, s + "_heads");
+    AddNode(g, "MatMul", {"x", "W" + s}, {s + "_mm"});
+    AddNode(g, "Add", {s + "_mm", "b" + s}, {s + "_lin"});
+    AddNode(g, "Reshape", {s + "_lin", "split_shape"}, {s + "_heads"});
   }
-  IntsAttr(Node(g, "Transpose", {"q_heads"}, "qt"), "perm", {0, 2, 1, 3});
-  IntsAttr(Node(g, "Transpose", {"k_heads"}, "kt"), "perm", {0, 2, 3, 1});
-  IntsAttr(Node(g, "Transpose", {"v_heads"}, "vt"), "perm", {0, 2, 1, 3});
-  Node(g, "Div", {"qt", "sqrt_d"}, "qs");
-  Node(g, "MatMul", {"qs", "kt"}, "scores");
-  Node(g, "Mul", {"scores", "one"}, "scores1");
-  Node(g, "Mul", {"mask", "one"}, "mask1");
-  Node(g, "Add", {"scores1", "mask1"}, "masked");
-  IntAttr(Node(g, "Softmax", {"masked"}, "probs"), "axis", -1);
-  Node(g, "MatMul", {"probs", "vt"}, "ctx");
-  IntsAttr(Node(g, "Transpose", {"ctx"}, "ctx_t"), "perm", {0, 2, 1, 3});
-  Node(g, "Reshape", {"ctx_t", "merge_shape"}, "attn");
-  Node(g, "Add", {"x", "attn"}, "res");
-  auto* ln = Node(g, "LayerNormalization", {"res", "gamma", "beta"}, "y");
-  IntAttr(ln, "axis", -1);
-  FloatAttr(ln, "epsilon", 1e-5f);
+  SetIntsAttr(AddNode(g, "Transpose", {"q_heads"}, {"qt"}), "perm", {0, 2, 1, 3});
+  SetIntsAttr(AddNode(g, "Transpose", {"k_heads"}, {"kt"}), "perm", {0, 2, 3, 1});
+  SetIntsAttr(AddNode(g, "Transpose", {"v_heads"}, {"vt"}), "perm", {0, 2, 1, 3});
+  AddNode(g, "Div", {"qt", "sqrt_d"}, {"qs"});
+  AddNode(g, "MatMul", {"qs", "kt"}, {"scores"});
+  AddNode(g, "Mul", {"scores", "one"}, {"scores1"});
+  AddNode(g, "Mul", {"mask", "one"}, {"mask1"});
+  AddNode(g, "Add", {"scores1", "mask1"}, {"masked"});
+  SetIntAttr(AddNode(g, "Softmax", {"masked"}, {"probs"}), "axis", -1);
+  AddNode(g, "MatMul", {"probs", "vt"}, {"ctx"});
+  SetIntsAttr(AddNode(g, "Transpose", {"ctx"}, {"ctx_t"}), "perm", {0, 2, 1, 3});
+  AddNode(g, "Reshape", {"ctx_t", "merge_shape"}, {"attn"});
+  AddNode(g, "Add", {"x", "attn"}, {"res"});
+  auto* ln = AddNode(g, "LayerNormalization", {"res", "gamma", "beta"}, {"y"});
+  SetIntAttr(ln, "axis", -1);
+  SetFloatAttr(ln, "epsilon", 1e-5f);
   return m.SerializeAsString();
 }
 
@@ -220,62 +167,62 @@ std::string FusedQkvBlock(bool k_reader) {
   auto* g = m.mutable_graph();
   g->set_name("qkv");
   std::mt19937 rng(5);
-  AddFloats(g, "Wqkv", {kModel, 3 * kModel}, Random(3 * kModel * kModel, rng));
-  AddFloats(g, "bqkv", {3 * kModel}, Random(3 * kModel, rng));
-  AddFloats(g, "sqrt_d", {}, {2.f});
-  AddInts(g, "i0", {0}, true);
-  AddInts(g, "i1", {1}, true);
-  AddInts(g, "i2", {2}, true);
-  AddInts(g, "three", {3}, true);
-  AddInts(g, "two", {2}, true);
-  AddInts(g, "heads_s", {kHeads}, true);
-  AddInts(g, "ax0", {0});
-  AddInts(g, "last", {-1});
-  AddInts(g, "zero1", {0});
-  AddInts(g, "head", {kHead});
-  AddInts(g, "model", {kModel});
-  Io(g->add_input(), "x", {"t", "b", "8"});
-  Io(g->add_output(), "y", {"t", "b", "8"});
-  if (k_reader) Io(g->add_output(), "k_relu", {"t", "b", "8"});
-  Node(g, "MatMul", {"x", "Wqkv"}, "qkv_mm");
-  Node(g, "Add", {"bqkv", "qkv_mm"}, "qkv");
-  Node(g, "Shape", {"qkv"}, "qkv_sh");
-  Node(g, "Gather", {"qkv_sh", "i2"}, "width");
-  Node(g, "Div", {"width", "three"}, "third");
-  Node(g, "Unsqueeze", {"third", "ax0"}, "e1");
-  Node(g, "Mul", {"third", "two"}, "third2");
-  Node(g, "Unsqueeze", {"third2", "ax0"}, "e2");
-  Node(g, "Mul", {"third", "three"}, "third3");
-  Node(g, "Unsqueeze", {"third3", "ax0"}, "e3");
-  Node(g, "Slice", {"qkv", "zero1", "e1", "last"}, "q_s");
-  Node(g, "Slice", {"qkv", "e1", "e2", "last"}, "k_s");
-  Node(g, "Slice", {"qkv", "e2", "e3", "last"}, "v_s");
-  Node(g, "Shape", {"x"}, "x_sh");
-  Node(g, "Gather", {"x_sh", "i1"}, "b");
-  Node(g, "Mul", {"b", "heads_s"}, "bh");
-  Node(g, "Unsqueeze", {"bh", "ax0"}, "bh1");
+  AddFloatInitializer(g, "Wqkv", {kModel, 3 * kModel}, Random(3 * kModel * kModel, rng));
+  AddFloatInitializer(g, "bqkv", {3 * kModel}, Random(3 * kModel, rng));
+  AddFloatInitializer(g, "sqrt_d", {}, {2.f});
+  AddInt64Initializer(g, "i0", {0}, true);
+  AddInt64Initializer(g, "i1", {1}, true);
+  AddInt64Initializer(g, "i2", {2}, true);
+  AddInt64Initializer(g, "three", {3}, true);
+  AddInt64Initializer(g, "two", {2}, true);
+  AddInt64Initializer(g, "heads_s", {kHeads}, true);
+  AddInt64Initializer(g, "ax0", {0});
+  AddInt64Initializer(g, "last", {-1});
+  AddInt64Initializer(g, "zero1", {0});
+  AddInt64Initializer(g, "head", {kHead});
+  AddInt64Initializer(g, "model", {kModel});
+  AddValue(g->add_input(), "x", {"t", "b", "8"});
+  AddValue(g->add_output(), "y", {"t", "b", "8"});
+  if (k_reader) AddValue(g->add_output(), "k_relu", {"t", "b", "8"});
+  AddNode(g, "MatMul", {"x", "Wqkv"}, {"qkv_mm"});
+  AddNode(g, "Add", {"bqkv", "qkv_mm"}, {"qkv"});
+  AddNode(g, "Shape", {"qkv"}, {"qkv_sh"});
+  AddNode(g, "Gather", {"qkv_sh", "i2"}, {"width"});
+  AddNode(g, "Div", {"width", "three"}, {"third"});
+  AddNode(g, "Unsqueeze", {"third", "ax0"}, {"e1"});
+  AddNode(g, "Mul", {"third", "two"}, {"third2"});
+  AddNode(g, "Unsqueeze", {"third2", "ax0"}, {"e2"});
+  AddNode(g, "Mul", {"third", "three"}, {"third3"});
+  AddNode(g, "Unsqueeze", {"third3", "ax0"}, {"e3"});
+  AddNode(g, "Slice", {"qkv", "zero1", "e1", "last"}, {"q_s"});
+  AddNode(g, "Slice", {"qkv", "e1", "e2", "last"}, {"k_s"});
+  AddNode(g, "Slice", {"qkv", "e2", "e3", "last"}, {"v_s"});
+  AddNode(g, "Shape", {"x"}, {"x_sh"});
+  AddNode(g, "Gather", {"x_sh", "i1"}, {"b"});
+  AddNode(g, "Mul", {"b", "heads_s"}, {"bh"});
+  AddNode(g, "Unsqueeze", {"bh", "ax0"}, {"bh1"});
   for (const char* p : {"q", "k", "v"}) {
     const std::string s = p;
-    Node(g, "Shape", {s + "_s"}, s + "_sh");
-    Node(g, "Gather", {s + "_sh", "i0"}, s + "_t");
-    Node(g, "Unsqueeze", {s + "_t", "ax0"}, s + "_t1");
-    Node(g, "Concat", {s + "_t1", "bh1", "head"}, s + "_shape");
-    Node(g, "Reshape", {s + "_s", s + "_shape"}, s + "_heads");
+    AddNode(g, "Shape", {s + "_s"}, {s + "_sh"});
+    AddNode(g, "Gather", {s + "_sh", "i0"}, {s + "_t"});
+    AddNode(g, "Unsqueeze", {s + "_t", "ax0"}, {s + "_t1"});
+    AddNode(g, "Concat", {s + "_t1", "bh1", "head"}, {s + "_shape"});
+    AddNode(g, "Reshape", {s + "_s", s + "_shape"}, {s + "_heads"});
   }
-  if (k_reader) Node(g, "Relu", {"k_s"}, "k_relu");
-  IntsAttr(Node(g, "Transpose", {"q_heads"}, "qt"), "perm", {1, 0, 2});
-  IntsAttr(Node(g, "Transpose", {"k_heads"}, "kt"), "perm", {1, 2, 0});
-  IntsAttr(Node(g, "Transpose", {"v_heads"}, "vt"), "perm", {1, 0, 2});
-  Node(g, "Div", {"qt", "sqrt_d"}, "qs");
-  Node(g, "MatMul", {"qs", "kt"}, "scores");
-  IntAttr(Node(g, "Softmax", {"scores"}, "probs"), "axis", -1);
-  Node(g, "MatMul", {"probs", "vt"}, "ctx");
-  IntsAttr(Node(g, "Transpose", {"ctx"}, "ctx_t"), "perm", {1, 0, 2});
-  Node(g, "Unsqueeze", {"q_t", "ax0"}, "t_1");
-  Node(g, "Concat", {"t_1", "last", "model"}, "merge_shape");
-  Node(g, "Reshape", {"ctx_t", "merge_shape"}, "y");
+  if (k_reader) AddNode(g, "Relu", {"k_s"}, {"k_relu"});
+  SetIntsAttr(AddNode(g, "Transpose", {"q_heads"}, {"qt"}), "perm", {1, 0, 2});
+  SetIntsAttr(AddNode(g, "Transpose", {"k_heads"}, {"kt"}), "perm", {1, 2, 0});
+  SetIntsAttr(AddNode(g, "Transpose", {"v_heads"}, {"vt"}), "perm", {1, 0, 2});
+  AddNode(g, "Div", {"qt", "sqrt_d"}, {"qs"});
+  AddNode(g, "MatMul", {"qs", "kt"}, {"scores"});
+  SetIntAttr(AddNode(g, "Softmax", {"scores"}, {"probs"}), "axis", -1);
+  AddNode(g, "MatMul", {"probs", "vt"}, {"ctx"});
+  SetIntsAttr(AddNode(g, "Transpose", {"ctx"}, {"ctx_t"}), "perm", {1, 0, 2});
+  AddNode(g, "Unsqueeze", {"q_t", "ax0"}, {"t_1"});
+  AddNode(g, "Concat", {"t_1", "last", "model"}, {"merge_shape"});
+  AddNode(g, "Reshape", {"ctx_t", "merge_shape"}, {"y"});
   for (int i = 0; i < g->node_size(); ++i) {
-    if (g->node(i).op_type() == "Concat") IntAttr(g->mutable_node(i), "axis", 0);
+    if (g->node(i).op_type() == "Concat") SetIntAttr(g->mutable_node(i), "axis", 0);
   }
   return m.SerializeAsString();
 }
@@ -345,20 +292,22 @@ TEST(Transformer, GemmWithConstantBMatchesReference) {
           auto* g = mp.mutable_graph();
           g->set_name("gemm");
           const std::vector<float> bv = Random(k * n, rng), cv = Random(m * n, rng);
-          AddFloats(g, "B", tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, bv);
+          AddFloatInitializer(g, "B", tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n},
+                              bv);
           std::vector<std::string> ins = {"A", "B"};
-          if (c_kind == 1) AddFloats(g, "C", {n}, std::vector<float>(cv.begin(), cv.begin() + n));
-          if (c_kind == 2) AddFloats(g, "C", {m, n}, cv);
+          if (c_kind == 1)
+            AddFloatInitializer(g, "C", {n}, std::vector<float>(cv.begin(), cv.begin() + n));
+          if (c_kind == 2) AddFloatInitializer(g, "C", {m, n}, cv);
           if (c_kind > 0) ins.push_back("C");
-          Io(g->add_input(), "A",
-             ta ? std::vector<std::string>{std::to_string(k), "m"}
-                : std::vector<std::string>{"m", std::to_string(k)});
-          Io(g->add_output(), "Y", {"m", std::to_string(n)});
-          auto* node = Node(g, "Gemm", ins, "Y");
-          IntAttr(node, "transA", ta);
-          IntAttr(node, "transB", tb);
-          FloatAttr(node, "alpha", alpha);
-          FloatAttr(node, "beta", beta);
+          AddValue(g->add_input(), "A",
+                   ta ? std::vector<std::string>{std::to_string(k), "m"}
+                      : std::vector<std::string>{"m", std::to_string(k)});
+          AddValue(g->add_output(), "Y", {"m", std::to_string(n)});
+          auto* node = AddNode(g, "Gemm", ins, {"Y"});
+          SetIntAttr(node, "transA", ta);
+          SetIntAttr(node, "transB", tb);
+          SetFloatAttr(node, "alpha", alpha);
+          SetFloatAttr(node, "beta", beta);
           auto s = Load(mp.SerializeAsString(), pool, true);
           ASSERT_NE(s, nullptr);
           const std::vector<float> av = Random(m * k, rng);

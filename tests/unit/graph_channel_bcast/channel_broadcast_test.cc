@@ -12,17 +12,14 @@
 #include <vector>
 
 #include "graph/session.h"
+#include "unit/onnx_graph_builder.h"
 
 namespace mlos::graph {
 namespace {
 
+// A float input/output of rank 4 with its own symbolic dimensions (nothing known at load).
 void AddIo(onnx::ValueInfoProto* vi, const std::string& name) {
-  vi->set_name(name);
-  auto* tt = vi->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (const char* d : {"a", "b", "c", "d"}) {
-    tt->mutable_shape()->add_dim()->set_dim_param(name + d);
-  }
+  test::AddValue(vi, name, {name + "a", name + "b", name + "c", name + "d"});
 }
 
 std::string Model(const std::string& op, bool scale_first) {

@@ -12,15 +12,16 @@
 #include <vector>
 
 #include "graph/session.h"
+#include "unit/onnx_graph_builder.h"
 
 namespace mlos::graph {
 namespace {
 
-constexpr int64_t kC = 24, kM = 40;
+using test::AddFloatInitializer;
+using test::AddNode;
+using test::AddValue;
 
-std::string Raw(const std::vector<float>& v) {
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
-}
+constexpr int64_t kC = 24, kM = 40;
 
 std::string Model(const std::vector<float>& w, const std::vector<float>& b) {
   onnx::ModelProto m;
@@ -28,39 +29,12 @@ std::string Model(const std::vector<float>& w, const std::vector<float>& b) {
   m.add_opset_import()->set_version(17);
   auto* g = m.mutable_graph();
   g->set_name("conv1x1");
-  auto add_io = [](onnx::ValueInfoProto* vi, const std::string& name, int64_t ch) {
-    vi->set_name(name);
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
-    tt->mutable_shape()->add_dim()->set_dim_param("n");
-    tt->mutable_shape()->add_dim()->set_dim_value(ch);
-    tt->mutable_shape()->add_dim()->set_dim_param("h");
-    tt->mutable_shape()->add_dim()->set_dim_param("w");
-  };
-  add_io(g->add_input(), "x", kC);
-  add_io(g->add_output(), "y", kM);
-  auto init = [&](const std::string& name, const std::vector<int64_t>& dims,
-                  const std::vector<float>& v) {
-    auto* t = g->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(Raw(v));
-  };
-  init("W", {kM, kC, 1, 1}, w);
-  init("B", {kM}, b);
-  auto* conv = g->add_node();
-  conv->set_op_type("Conv");
-  conv->set_name("conv");
-  conv->add_input("x");
-  conv->add_input("W");
-  conv->add_input("B");
-  conv->add_output("c");
-  auto* relu = g->add_node();
-  relu->set_op_type("Relu");
-  relu->set_name("relu");
-  relu->add_input("c");
-  relu->add_output("y");
+  AddValue(g->add_input(), "x", {"n", std::to_string(kC), "h", "w"});
+  AddValue(g->add_output(), "y", {"n", std::to_string(kM), "h", "w"});
+  AddFloatInitializer(g, "W", {kM, kC, 1, 1}, w);
+  AddFloatInitializer(g, "B", {kM}, b);
+  AddNode(g, "Conv", {"x", "W", "B"}, {"c"});
+  AddNode(g, "Relu", {"c"}, {"y"});
   return m.SerializeAsString();
 }
 
