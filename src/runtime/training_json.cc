@@ -455,6 +455,16 @@ std::string TrainingSessionToJson(const TrainingSessionInfo& info) {
   return Finish(sb);
 }
 
+std::string TrainingSessionListToJson(const std::vector<TrainingSessionInfo>& sessions) {
+  std::string out = "{\"sessions\":[";
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    if (i) out.push_back(',');
+    out += TrainingSessionToJson(sessions[i]);
+  }
+  out += "],\"total\":" + std::to_string(sessions.size()) + "}";
+  return out;
+}
+
 Result<TrainingSessionInfo> ParseTrainingSession(std::string_view json) {
   MLOS_ASSIGN_OR_RETURN(rapidjson::Document d, ParseObject(json, "training session"));
   TrainingSessionInfo info;

@@ -67,6 +67,8 @@ class TrainingService {
 Result<TrainingRequest> ParseTrainingRequest(std::string_view json);
 std::string TrainingRequestToJson(const TrainingRequest& request);
 std::string TrainingSessionToJson(const TrainingSessionInfo& info);
+// {"sessions": [<TrainingSessionToJson of each>], "total": N}: the list every front end returns.
+std::string TrainingSessionListToJson(const std::vector<TrainingSessionInfo>& sessions);
 Result<TrainingSessionInfo> ParseTrainingSession(std::string_view json);
 
 }  // namespace mlos::runtime

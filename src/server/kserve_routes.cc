@@ -409,10 +409,7 @@ void ApiServer::KServeInfer(ModelEntry& e, const HttpRequest& req, HttpResponse*
     resp->body.append(binary_out);
   }
   int64_t server_us = runtime::MonotonicMicros() - req.received_us;
-  stats.latency.Observe(server_us);
-  stats.queue.Observe(queue_us);
-  stats.plugin.Observe(plugin_us);
-  stats.overhead.Observe(server_us - plugin_us);
+  stats.ObserveServed(server_us, queue_us, plugin_us);
 }
 
 }  // namespace mlos::server

@@ -291,10 +291,7 @@ void ApiServer::RawInference(ModelEntry& e, runtime::LoadedModel& model, const H
   w.EndObject();
   resp->SetJson(200, std::string(sb.GetString(), sb.GetSize()));
   int64_t server_us = runtime::MonotonicMicros() - req.received_us;
-  stats.latency.Observe(server_us);
-  stats.queue.Observe(queue_us);
-  stats.plugin.Observe(plugin_us);
-  stats.overhead.Observe(server_us - plugin_us);
+  stats.ObserveServed(server_us, queue_us, plugin_us);
 }
 
 void ApiServer::Inference(std::string_view id, const HttpRequest& req, HttpResponse* resp) {
@@ -386,10 +383,7 @@ void ApiServer::Inference(std::string_view id, const HttpRequest& req, HttpRespo
   w.EndObject();
   resp->SetJson(200, std::string(sb.GetString(), sb.GetSize()));
   int64_t server_us = runtime::MonotonicMicros() - req.received_us;
-  stats.latency.Observe(server_us);
-  stats.queue.Observe(queue_us);
-  stats.plugin.Observe(plugin_us);
-  stats.overhead.Observe(server_us - plugin_us);
+  stats.ObserveServed(server_us, queue_us, plugin_us);
 }
 
 }  // namespace mlos::server

@@ -112,16 +112,6 @@ class TrainingEventStream : public http::StreamSource {
   int64_t sent_ = 0;
 };
 
-std::string ListJson(const std::vector<TrainingSessionInfo>& sessions) {
-  std::string out = "{\"sessions\":[";
-  for (size_t i = 0; i < sessions.size(); ++i) {
-    if (i) out.push_back(',');
-    out += runtime::TrainingSessionToJson(sessions[i]);
-  }
-  out += "],\"total\":" + std::to_string(sessions.size()) + "}";
-  return out;
-}
-
 // The session's JSON, or a minimal {"id": ...} when it cannot be read back (it was started,
 // so the caller must still learn its id).
 std::string SessionJsonOrId(const TrainingService& service, const std::string& id) {
@@ -156,7 +146,7 @@ Route ApiServer::Training(const HttpRequest& req, std::string_view rest, HttpRes
       return Route::kTrainingSessions;
     }
     if (!IsGet(req)) return MethodNotAllowed(resp, "GET, POST"), Route::kTrainingSessions;
-    resp->SetJson(200, ListJson(training_->List()));
+    resp->SetJson(200, runtime::TrainingSessionListToJson(training_->List()));
     return Route::kTrainingSessions;
   }
 

@@ -222,10 +222,7 @@ Status IpcConnection::Infer(proto::Reader* r) {
   }
   int64_t server_us = runtime::MonotonicMicros() - start_us;
   std::memcpy(reply_.data() + server_us_at, &server_us, sizeof(server_us));
-  stats.latency.Observe(server_us);
-  stats.queue.Observe(0);
-  stats.plugin.Observe(plugin_us);
-  stats.overhead.Observe(server_us - plugin_us);
+  stats.ObserveServed(server_us, 0, plugin_us);
   return Status::OK();
 }
 

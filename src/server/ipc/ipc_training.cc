@@ -16,16 +16,6 @@ namespace {
 constexpr uint32_t kMaxRequestJson = 1u << 20;  // a start request is a few hundred bytes
 constexpr uint32_t kMaxId = 4096;
 
-std::string ListJson(const std::vector<runtime::TrainingSessionInfo>& sessions) {
-  std::string out = "{\"sessions\":[";
-  for (size_t i = 0; i < sessions.size(); ++i) {
-    if (i) out.push_back(',');
-    out += runtime::TrainingSessionToJson(sessions[i]);
-  }
-  out += "],\"total\":" + std::to_string(sessions.size()) + "}";
-  return out;
-}
-
 }  // namespace
 
 Status IpcConnection::Training(Op op, proto::Reader* r) {
@@ -39,7 +29,7 @@ Status IpcConnection::Training(Op op, proto::Reader* r) {
   }
   if (op == Op::kTrainList) {
     if (!r->at_end()) return InvalidArgument(name, ": the request takes no payload");
-    proto::Writer(&reply_).Str(ListJson(training->List()));
+    proto::Writer(&reply_).Str(runtime::TrainingSessionListToJson(training->List()));
     return Status::OK();
   }
   if (op == Op::kTrainStart) {
