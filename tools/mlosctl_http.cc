@@ -92,6 +92,44 @@ std::string BuildRequest(const HttpEndpoint& ep, std::string_view method, std::s
   return r;
 }
 
+// What the client needs from a response's status line and headers.
+struct ResponseHead {
+  int status = 0;
+  bool chunked = false;
+  int64_t content_length = -1;  // -1: not given
+  std::string content_type;
+};
+
+// Parses "HTTP/1.1 200 OK\r\nName: value\r\n..." (the head without its final blank line).
+Result<ResponseHead> ParseResponseHead(std::string_view head) {
+  const size_t eol = head.find("\r\n");
+  const std::string_view status_line = head.substr(0, eol);
+  const size_t sp = status_line.find(' ');
+  if (status_line.substr(0, 5) != "HTTP/" || sp == std::string_view::npos) {
+    return mlos::DataLoss("not an HTTP response: '", status_line.substr(0, 80), "'");
+  }
+  ResponseHead out;
+  const std::string_view code = status_line.substr(sp + 1, 3);
+  std::from_chars(code.data(), code.data() + code.size(), out.status);
+  std::string_view rest = eol == std::string_view::npos ? "" : head.substr(eol + 2);
+  while (!rest.empty()) {
+    const size_t e = rest.find("\r\n");
+    const std::string_view line = rest.substr(0, e);
+    rest = e == std::string_view::npos ? "" : rest.substr(e + 2);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = Trim(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
+    if (EqualsNoCase(name, "transfer-encoding") && EqualsNoCase(value, "chunked")) {
+      out.chunked = true;
+    } else if (EqualsNoCase(name, "content-length")) {
+      std::from_chars(value.data(), value.data() + value.size(), out.content_length);
+    } else if (EqualsNoCase(name, "content-type")) {
+      out.content_type = std::string(value);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<HttpEndpoint> ParseHttpEndpoint(std::string_view url) {
@@ -177,31 +215,11 @@ Status HttpStream::Open(const HttpEndpoint& ep, std::string_view path, int* stat
                                err.empty() ? "" : ": ", err);
     }
   }
-  std::string_view head(buf_.data(), head_end);
-  size_t eol = head.find("\r\n");
-  std::string_view status_line = head.substr(0, eol);
-  // "HTTP/1.1 200 OK"
-  size_t sp = status_line.find(' ');
-  if (status_line.substr(0, 5) != "HTTP/" || sp == std::string_view::npos) {
-    return mlos::DataLoss("not an HTTP response: '", status_line.substr(0, 80), "'");
-  }
-  std::string_view code = status_line.substr(sp + 1, 3);
-  *status = 0;
-  std::from_chars(code.data(), code.data() + code.size(), *status);
-  std::string_view rest = eol == std::string_view::npos ? "" : head.substr(eol + 2);
-  while (!rest.empty()) {
-    size_t e = rest.find("\r\n");
-    std::string_view line = rest.substr(0, e);
-    rest = e == std::string_view::npos ? "" : rest.substr(e + 2);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = Trim(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
-    if (EqualsNoCase(name, "transfer-encoding") && EqualsNoCase(value, "chunked")) {
-      chunked_ = true;
-    } else if (EqualsNoCase(name, "content-length")) {
-      std::from_chars(value.data(), value.data() + value.size(), remaining_);
-    }
-  }
+  MLOS_ASSIGN_OR_RETURN(ResponseHead rh,
+                        ParseResponseHead(std::string_view(buf_.data(), head_end)));
+  *status = rh.status;
+  chunked_ = rh.chunked;
+  remaining_ = rh.content_length;
   buf_.erase(0, head_end + 4);
   if (*status != 200) {
     std::string line;
@@ -318,23 +336,11 @@ Result<HttpResult> HttpRequest(const HttpEndpoint& ep, std::string_view method,
   if (raw.substr(0, 5) != "HTTP/" || head_end == std::string::npos) {
     return mlos::DataLoss("not an HTTP response from ", ep.host, ":", ep.port);
   }
+  MLOS_ASSIGN_OR_RETURN(ResponseHead rh, ParseResponseHead(std::string_view(raw.data(), head_end)));
   HttpResult out;
-  std::string_view head(raw.data(), head_end);
-  size_t sp = head.find(' ');
-  std::string_view code = head.substr(sp + 1, 3);
-  std::from_chars(code.data(), code.data() + code.size(), out.status);
-  bool chunked = false;
-  std::string_view rest = head.substr(std::min(head.size(), head.find("\r\n") + 2));
-  while (!rest.empty()) {
-    size_t e = rest.find("\r\n");
-    std::string_view line = rest.substr(0, e);
-    rest = e == std::string_view::npos ? "" : rest.substr(e + 2);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = Trim(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
-    if (EqualsNoCase(name, "transfer-encoding") && EqualsNoCase(value, "chunked")) chunked = true;
-    if (EqualsNoCase(name, "content-type")) out.content_type = std::string(value);
-  }
+  out.status = rh.status;
+  out.content_type = std::move(rh.content_type);
+  const bool chunked = rh.chunked;
   std::string_view body(raw.data() + head_end + 4, raw.size() - head_end - 4);
   if (!chunked) {
     out.body = std::string(body);
