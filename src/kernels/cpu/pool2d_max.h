@@ -1,9 +1,11 @@
 // Direct AVX-512 max pooling over NCHW float planes (internal to pool2d.cc). Reads the input rows
-// in place: each output row first takes the vertical max of its (clipped) window rows into a small
-// per-thread row buffer that carries -inf padding, then the horizontal max over that buffer with
-// full-width loads (stride 2 deinterleaves even/odd lanes with a permute). NaN anywhere in a window
-// makes that output NaN. Stateless; uses a thread_local scratch row, so concurrent calls on
-// different threads are safe. Entered only after the run-time AVX-512 check.
+// in place. Stride-2 pools of width 3 with left pad 1 or width 2 without (the CNN stem pools) keep
+// everything in registers; other shapes: each output row first takes the vertical max of its
+// (clipped) window rows into a small per-thread row buffer that carries -inf padding, then the
+// horizontal max over that buffer with full-width loads (stride 2 deinterleaves even/odd lanes with
+// a permute). NaN anywhere in a window makes that output NaN. Stateless; uses a thread_local
+// scratch row, so concurrent calls on different threads are safe. Entered only after the run-time
+// AVX-512 check.
 #pragma once
 
 #include <cstdint>

@@ -97,10 +97,98 @@ void HorizontalMax(const DepthwiseGeom& g, const float* buf, float* out) {
   }
 }
 
+// Vertical max over nrows rows (rstep apart) of the 16 columns at r0 (lanes outside `m` load as
+// -inf); a column that meets a NaN comes out NaN.
+inline __m512 ColumnMax(const float* r0, int64_t rstep, int64_t nrows, __mmask16 m) {
+  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+  __m512 v = _mm512_mask_loadu_ps(ninf, m, r0);
+  __mmask16 nan = 0;
+  for (int64_t i = 1; i < nrows; ++i) {
+    const __m512 a = _mm512_mask_loadu_ps(ninf, m, r0 + i * rstep);
+    nan |= _mm512_cmp_ps_mask(v, a, _CMP_UNORD_Q);
+    v = Max(v, a);
+  }
+  return _mm512_mask_blend_ps(nan, v, _mm512_set1_ps(NAN));
+}
+
+inline __m512 ColumnMax(const float* r0, int64_t rstep, int64_t nrows) {
+  __m512 v = _mm512_loadu_ps(r0);
+  __mmask16 nan = 0;
+  for (int64_t i = 1; i < nrows; ++i) {
+    const __m512 a = _mm512_loadu_ps(r0 + i * rstep);
+    nan |= _mm512_cmp_ps_mask(v, a, _CMP_UNORD_Q);
+    v = Max(v, a);
+  }
+  return _mm512_mask_blend_ps(nan, v, _mm512_set1_ps(NAN));
+}
+
+// Max of a and b, NaN where either is NaN.
+inline __m512 MaxNan(__m512 a, __m512 b) {
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q), Max(a, b),
+                              _mm512_set1_ps(NAN));
+}
+
+// One output row of a stride-2 pool with kernel width 3 and left pad 1 (KW 3) or kernel width 2
+// and no left pad (KW 2) -- the CNN stem pools -- without the row buffer: two vectors of
+// vertical maxima cover input columns [2*ox, 2*ox + 32) of 16 outputs, a permute splits them
+// into even and odd columns, and for KW 3 the column left of each window is the odd vector
+// shifted up one lane, carrying in the previous block's last odd column (-inf left of the image).
+// Columns past the image load as -inf. (Storing the vertical maxima and reloading them shifted,
+// as the buffered path does, stalls on store forwarding.)
+template <int KW>
+void FusedRowS2(const float* r0, int64_t rstep, int64_t nrows, int64_t w, int64_t ow, float* out) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512i up1 =
+      _mm512_setr_epi32(15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+  __m512 prev_odd = _mm512_set1_ps(-INFINITY);
+  for (int64_t ox = 0; ox < ow; ox += 16) {
+    const int64_t c = 2 * ox;
+    __m512 a, b;
+    if (c + 32 <= w) {
+      a = ColumnMax(r0 + c, rstep, nrows);
+      b = ColumnMax(r0 + c + 16, rstep, nrows);
+    } else {
+      a = ColumnMax(r0 + c, rstep, nrows, TailMask(std::max<int64_t>(w - c, 0)));
+      b = ColumnMax(r0 + c + 16, rstep, nrows, TailMask(std::max<int64_t>(w - c - 16, 0)));
+    }
+    const __m512 ev = _mm512_permutex2var_ps(a, even, b);
+    const __m512 od = _mm512_permutex2var_ps(a, odd, b);
+    __m512 m = MaxNan(ev, od);
+    if constexpr (KW == 3) {
+      m = MaxNan(m, _mm512_permutex2var_ps(prev_odd, up1, od));
+      prev_odd = od;
+    }
+    _mm512_mask_storeu_ps(out + ox, TailMask(ow - ox), m);
+  }
+}
+
 }  // namespace
 
 bool MaxPoolDirectAvx512(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
                          int64_t end) {
+  const bool fused2 =
+      g.sw == 2 && g.dw == 1 && ((g.kw == 3 && g.pl == 1) || (g.kw == 2 && g.pl == 0));
+  if (fused2) {
+    for (int64_t p = begin; p < end; ++p) {
+      const float* plane = x + p * g.h * g.w;
+      float* out = y + p * g.oh * g.ow;
+      for (int64_t oy = 0; oy < g.oh; ++oy) {
+        const int64_t sy = oy * g.sh - g.pt;
+        const int64_t i0 = sy >= 0 ? 0 : (-sy + g.dh - 1) / g.dh;
+        const int64_t i1 = sy >= g.h ? 0 : std::min<int64_t>(g.kh, (g.h - 1 - sy) / g.dh + 1);
+        const float* r0 = plane + (sy + i0 * g.dh) * g.w;
+        if (i1 <= i0) {
+          std::fill(out + oy * g.ow, out + (oy + 1) * g.ow, -INFINITY);
+        } else if (g.kw == 3) {
+          FusedRowS2<3>(r0, g.dh * g.w, i1 - i0, g.w, g.ow, out + oy * g.ow);
+        } else {
+          FusedRowS2<2>(r0, g.dh * g.w, i1 - i0, g.w, g.ow, out + oy * g.ow);
+        }
+      }
+    }
+    return true;
+  }
   // Buffer column b holds input column b - pl; every tap of every (16-rounded) output column,
   // plus the second vector the stride-2 deinterleave loads, lies inside it.
   const int64_t ow16 = (g.ow + 15) / 16 * 16;
