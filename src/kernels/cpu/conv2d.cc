@@ -181,6 +181,24 @@ Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2d
     const internal::ImplicitConvGeom ig{
         g.cg, g.h,        g.w,        g.mg,         g.kh,         g.kw,      g.oh,
         g.ow, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left};
+    // 1x1 strided, unpadded (ResNet downsample): gather the strided positions once and run the
+    // direct pointwise kernel (conv2d_pointwise.h) instead of phase copy + B packing.
+    if (g.kh == 1 && g.kw == 1 && !pointwise && p.pad_top == 0 && p.pad_left == 0 &&
+        p.pad_bottom == 0 && p.pad_right == 0 && PointwiseDirectPreferred(g.mg, k, plane)) {
+      bool done = true;
+      for (int64_t n = 0; n < g.n && done; ++n) {
+        for (int64_t grp = 0; grp < p.groups && done; ++grp) {
+          done = StridedPointwiseConvDirect(
+              wp + grp * g.mg * k, g.mg, k, xp + (n * g.c + grp * g.cg) * g.h * g.w, g.h, g.w,
+              p.stride_h, p.stride_w, g.oh, g.ow, bp != nullptr ? bp + grp * g.mg : nullptr, act,
+              yp + (n * g.m + grp * g.mg) * plane, pool);
+        }
+      }
+      if (done) {
+        add_sum(yp);
+        return Status::OK();
+      }
+    }
     if (!pointwise && internal::ImplicitConvSupported(ig)) {
       // Implicit GEMM: B packed straight from padded (stride-phase) planes, no im2col.
       float* scratch = internal::ConvScratch(internal::ImplicitConvScratchFloats(ig));

@@ -209,6 +209,27 @@ bool PointwiseConvDirect(const float* w, int64_t m, int64_t c, const float* x, i
   return true;
 }
 
+bool StridedPointwiseConvDirect(const float* w, int64_t m, int64_t c, const float* x, int64_t h,
+                                int64_t wd, int64_t sh, int64_t sw, int64_t oh, int64_t ow,
+                                const float* bias, const ActivationParams& act, float* y,
+                                ThreadPool& pool) {
+  if (!PointwiseDirectAvailable()) return false;
+  const int64_t plane = oh * ow;
+  if (m <= 0 || plane <= 0) return true;
+  thread_local internal::ScratchBuffer gathered;
+  float* g = gathered.Get(c * plane);
+  if (g == nullptr) return false;
+  auto gather = [&](int64_t b, int64_t e) {
+    internal::GatherStridedAvx512(x, h, wd, sh, sw, oh, ow, b, e, g + b * plane);
+  };
+  if (ThreadPool::InsideParallelRegion() || c * plane < 32 * 1024) {
+    gather(0, c);
+  } else {
+    pool.ParallelFor(c, std::max<int64_t>(1, 16384 / plane), gather);
+  }
+  return PointwiseConvDirect(w, m, c, g, plane, bias, act, y, pool);
+}
+
 void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool) {
   if (rows <= 0 || cols <= 0) return;
   const bool simd = KernelsUseAvx2();

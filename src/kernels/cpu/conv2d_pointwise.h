@@ -73,6 +73,16 @@ bool PointwiseConvDirect(const float* w, int64_t m, int64_t c, const float* x, i
                          const float* bias, const ActivationParams& act, float* y,
                          ThreadPool& pool);
 
+// A 1x1 convolution with strides (sh, sw) and no padding on one image (c planes of h x wd):
+// the strided input positions are gathered once into contiguous oh x ow planes (thread-local
+// scratch of the calling thread) and PointwiseConvDirect runs on them, where the implicit GEMM
+// would copy the stride phase and then pack it. Returns false (nothing written) when the direct
+// kernel is unavailable or scratch cannot be had.
+bool StridedPointwiseConvDirect(const float* w, int64_t m, int64_t c, const float* x, int64_t h,
+                                int64_t wd, int64_t sh, int64_t sw, int64_t oh, int64_t ow,
+                                const float* bias, const ActivationParams& act, float* y,
+                                ThreadPool& pool);
+
 void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool);
 
 }  // namespace mlos::kernels

@@ -113,6 +113,42 @@ void PointwiseDirectAvx512(const float* w, int64_t m, int64_t k, const float* x,
   }
 }
 
+void GatherStridedAvx512(const float* x, int64_t h, int64_t w, int64_t sh, int64_t sw, int64_t oh,
+                         int64_t ow, int64_t c0, int64_t c1, float* out) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  for (int64_t ch = c0; ch < c1; ++ch) {
+    const float* plane = x + ch * h * w;
+    float* dst = out + (ch - c0) * oh * ow;
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const float* row = plane + oy * sh * w;
+      float* o = dst + oy * ow;
+      if (sw != 2) {
+        for (int64_t ox = 0; ox < ow; ++ox) o[ox] = row[ox * sw];
+        continue;
+      }
+      // Two 16-column loads per 16 outputs, the even lanes kept; loads past the row end are
+      // masked (the last output reads column 2 * (ow - 1) < w).
+      int64_t ox = 0;
+      for (; ox + 16 <= ow && 2 * ox + 32 <= w; ox += 16) {
+        _mm512_storeu_ps(o + ox, _mm512_permutex2var_ps(_mm512_loadu_ps(row + 2 * ox), even,
+                                                        _mm512_loadu_ps(row + 2 * ox + 16)));
+      }
+      for (; ox < ow; ox += 16) {
+        const int64_t c = 2 * ox;
+        const int64_t na = std::clamp<int64_t>(w - c, 0, 16),
+                      nb = std::clamp<int64_t>(w - c - 16, 0, 16);
+        const __m512 z = _mm512_setzero_ps();
+        const __m512 a = _mm512_mask_loadu_ps(z, static_cast<__mmask16>((1u << na) - 1), row + c);
+        const __m512 b =
+            _mm512_mask_loadu_ps(z, static_cast<__mmask16>((1u << nb) - 1), row + c + 16);
+        const int64_t n = std::min<int64_t>(16, ow - ox);
+        _mm512_mask_storeu_ps(o + ox, static_cast<__mmask16>((1u << n) - 1),
+                              _mm512_permutex2var_ps(a, even, b));
+      }
+    }
+  }
+}
+
 }  // namespace mlos::kernels::internal
 
 #pragma GCC pop_options

@@ -19,4 +19,9 @@ void PointwiseDirectAvx512(const float* w, int64_t m, int64_t k, const float* x,
                            const float* bias, const ActivationParams& act, float* y, int64_t j0,
                            int64_t j1);
 
+// out[(ch - c0) * oh * ow + oy * ow + ox] = x[ch][oy * sh][ox * sw] for channels [c0, c1) of
+// planes h x w (strided 1x1 convolution input). AVX-512 body; call only with AVX-512F.
+void GatherStridedAvx512(const float* x, int64_t h, int64_t w, int64_t sh, int64_t sw, int64_t oh,
+                         int64_t ow, int64_t c0, int64_t c1, float* out);
+
 }  // namespace mlos::kernels::internal

@@ -10,6 +10,7 @@
 #include "kernels/cpu/nn.h"
 #include "kernels/cpu/nn_util.h"
 #include "kernels/cpu/pool2d_global.h"
+#include "kernels/cpu/pool2d_max.h"
 #include "kernels/cpu/vector_math.h"
 
 namespace mlos::kernels {
@@ -119,15 +120,16 @@ Status Pool2d(const Tensor& x, const Pool2dParams& p, Tensor& y, ThreadPool& poo
   return internal::WithContiguousOutput(y, [&](Tensor& out) -> Status {
     const float* xp = static_cast<const float*>(xc.raw_data());
     float* yp = static_cast<float*>(out.raw_data());
-    // Max pooling runs the vector body shared with the depthwise convolution (padded planes,
-    // contiguous tap loads); average pooling and the portable path use PoolPlane.
+    // Max pooling: with AVX-512 the direct kernel (pool2d_max.h, input rows read in place); with
+    // AVX2 the vector body shared with the depthwise convolution (padded planes); average pooling
+    // and the portable path use PoolPlane.
     const bool simd = p.kind == PoolKind::kMax && KernelsUseAvx2();
     const bool avx512 = simd && GetCpuFeatures().avx512f;
     const internal::DepthwiseGeom g{x.dim(1),     h,         w,          p.kernel_h, p.kernel_w,
                                     oh,           ow,        p.stride_h, p.stride_w, p.dilation_h,
                                     p.dilation_w, p.pad_top, p.pad_left, {}};
     auto body = [&](int64_t b, int64_t e) {
-      if (simd && (avx512 ? internal::MaxPoolPlanesAvx512(g, xp, yp, b, e)
+      if (simd && (avx512 ? internal::MaxPoolDirectAvx512(g, xp, yp, b, e)
                           : internal::MaxPoolPlanesAvx2(g, xp, yp, b, e))) {
         return;
       }
