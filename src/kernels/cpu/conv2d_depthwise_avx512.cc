@@ -159,18 +159,6 @@ bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* 
   return DwPlanes<V16>(g, x, w, bias, y, begin, end, scratch);
 }
 
-bool MaxPoolPlanesAvx512(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
-                         int64_t end) {
-  if (g.ow <= 8) {
-    float* scratch = DepthwiseScratch(DwLayoutFor(g, V8x::kLanes).floats);
-    if (scratch == nullptr) return false;
-    return MaxPlanes<V8x>(g, x, y, begin, end, scratch);
-  }
-  float* scratch = DepthwiseScratch(DwLayoutFor(g, V16::kLanes).floats);
-  if (scratch == nullptr) return false;
-  return MaxPlanes<V16>(g, x, y, begin, end, scratch);
-}
-
 void FillPaddedPlanesAvx512(const DepthwiseGeom& g, const float* x, int64_t c0, int64_t c1,
                             float* buf) {
   DwFillRange<V16>(g, x, c0, c1, buf);

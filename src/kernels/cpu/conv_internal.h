@@ -65,12 +65,11 @@ bool DepthwisePlanesAvx2(const DepthwiseGeom& g, const float* x, const float* w,
 bool DepthwisePlanesAvx512(const DepthwiseGeom& g, const float* x, const float* w,
                            const float* bias, float* y, int64_t begin, int64_t end);
 
-// Max pooling of planes [begin, end) with the depthwise geometry (kh x kw window, act unused),
+// AVX2 max pooling of planes [begin, end) with the depthwise geometry (kh x kw window, act unused;
+// AVX-512 pooling has its own direct kernel, pool2d_max.h),
 // -inf outside the image; false when not handled (no scratch, window too large).
 bool MaxPoolPlanesAvx2(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
                        int64_t end);
-bool MaxPoolPlanesAvx512(const DepthwiseGeom& g, const float* x, float* y, int64_t begin,
-                         int64_t end);
 
 // Zero-padded copies of input planes split into stride_w column phases (the depthwise kernels'
 // layout, 16-lane rounding), which turn every im2col row into plain copies of contiguous runs.
