@@ -365,6 +365,48 @@ void FuseMatMulAdd(Graph& g) {
   Compact(g, dead);
 }
 
+// Add(a, b) whose only reader is LayerNormalization (Y only) -> mlos::AddLayerNormalization(a,
+// b, scale[, bias]): the residual sum of a transformer block is normalised in the same pass
+// instead of being written out and read back. Shapes are unknown here; the op falls back to a
+// broadcasting Add for operands of different shapes.
+void FuseAddLayerNorm(Graph& g) {
+  Uses u = ComputeUses(g);
+  std::map<std::string, int> producer;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (const auto& o : g.nodes[i].outputs) producer[o] = static_cast<int>(i);
+  }
+  std::vector<bool> dead(g.nodes.size(), false);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    Node& ln = g.nodes[i];
+    if (ln.op_type != "LayerNormalization" || !ln.domain.empty() || ln.inputs.size() < 2 ||
+        ln.outputs.size() != 1 || (ln.inputs.size() > 2 && ln.inputs[2].empty())) {
+      continue;
+    }
+    auto pit = producer.find(ln.inputs[0]);
+    if (pit == producer.end() || dead[pit->second]) continue;
+    const Node& add = g.nodes[pit->second];
+    if (add.op_type != "Add" || !add.domain.empty() || add.inputs.size() != 2 ||
+        add.outputs.size() != 1 || add.inputs[0].empty() || add.inputs[1].empty() ||
+        SoleConsumer(u, add.outputs[0]) != static_cast<int>(i)) {
+      continue;
+    }
+    Node fused;
+    fused.name = ln.name + "/_mlos_add_ln";
+    fused.op_type = "AddLayerNormalization";
+    fused.domain = "mlos";
+    fused.inputs = {add.inputs[0], add.inputs[1]};
+    for (size_t k = 1; k < ln.inputs.size(); ++k) fused.inputs.push_back(ln.inputs[k]);
+    fused.outputs = ln.outputs;
+    for (const char* a : {"axis", "epsilon"}) {
+      auto it = ln.attrs.find(a);
+      if (it != ln.attrs.end()) fused.attrs[a] = it->second;
+    }
+    dead[pit->second] = true;
+    ln = std::move(fused);  // the LayerNorm's place: after the Add's inputs and the scale
+  }
+  Compact(g, dead);
+}
+
 // Producer (Conv, Gemm, FusedMatMul) followed by an activation -> one node with an epilogue.
 void FuseActivations(Graph& g) {
   using kernels::Activation;
@@ -464,6 +506,7 @@ Status OptimizeGraph(Graph& g, const OpRegistry& reg, ThreadPool& pool) {
   FuseActivations(g);
   FuseCnnPatterns(g);
   FuseAttention(g);
+  FuseAddLayerNorm(g);
   EliminateDeadNodes(g);
   return Status::OK();
 }

@@ -26,7 +26,7 @@ const std::set<std::string>& ShapeOnlyOps() {
       "DepthToSpace", "SpaceToDepth", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
       "GlobalMaxPool", "LpPool", "Shape", "Size", "Einsum",
       // engine-internal fused operators
-      "FusedMatMul", "Attention"};
+      "FusedMatMul", "Attention", "AddLayerNormalization"};
   return ops;
 }
 

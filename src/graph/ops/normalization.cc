@@ -5,6 +5,8 @@
 #include <limits>
 
 #include "graph/ops/op_util.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/layer_norm.h"
 #include "kernels/cpu/nn.h"
 
 namespace mlos::graph::ops {
@@ -203,6 +205,40 @@ Status BatchNormCompute(OpContext& ctx) {
         });
     return Status::OK();
   });
+}
+
+// mlos::AddLayerNormalization(x, skip, scale[, bias]) with LayerNormalization's axis/epsilon:
+// LayerNorm(x + skip), from the fusion of a residual Add into the LayerNormalization reading it.
+// The pass fuses without knowing shapes, so operands that would broadcast or are not float32
+// take the unfused route (Add then LayerNorm) here.
+Status AddLayerNormCompute(OpContext& ctx) {
+  MLOS_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequireTensor(0));
+  MLOS_ASSIGN_OR_RETURN(const Tensor* skip, ctx.RequireTensor(1));
+  MLOS_ASSIGN_OR_RETURN(const Tensor* scale_in, ctx.RequireTensor(2));
+  const int rank = x->rank();
+  MLOS_ASSIGN_OR_RETURN(int axis, Axis(ctx, ctx.node().GetInt("axis", -1), rank));
+  const float eps = ctx.node().GetFloat("epsilon", 1e-5f);
+  const Tensor* bias = ctx.has_input(3) ? &ctx.input(3) : nullptr;
+  Tensor sum;
+  if (x->dtype() != DType::kFloat32 || skip->dtype() != DType::kFloat32 ||
+      x->shape() != skip->shape()) {
+    MLOS_ASSIGN_OR_RETURN(Shape s, BroadcastShapes(x->shape(), skip->shape()));
+    MLOS_ASSIGN_OR_RETURN(
+        DType dt, kernels::BinaryResultType(kernels::BinaryOp::kAdd, x->dtype(), skip->dtype()));
+    MLOS_ASSIGN_OR_RETURN(sum, Tensor::Empty(dt, s));
+    MLOS_RETURN_IF_ERROR(kernels::Binary(kernels::BinaryOp::kAdd, *x, *skip, sum, ctx.pool()));
+    if (sum.dtype() != DType::kFloat32 || sum.rank() != rank) {
+      return ctx.Error("operands " + ShapeToString(x->shape()) + " + " +
+                       ShapeToString(skip->shape()) + " need float32 of the input's rank");
+    }
+  }
+  const Tensor& in = sum.defined() ? sum : *x;
+  MLOS_ASSIGN_OR_RETURN(Tensor out, ctx.Output(0, DType::kFloat32, in.shape()));
+  Status st = sum.defined()
+                  ? kernels::LayerNorm(in, *scale_in, bias, axis, eps, out, ctx.pool())
+                  : kernels::AddLayerNorm(in, *skip, *scale_in, bias, axis, eps, out, ctx.pool());
+  if (!st.ok()) return ctx.Error(st.message());
+  return Status::OK();
 }
 
 Status LayerNormCompute(OpContext& ctx) {
@@ -442,6 +478,7 @@ MLOS_REGISTER_OPS(normalization) {
   r.Add("Hardmax", SoftmaxCompute<SoftKind::kHardmax>);
   r.Add("BatchNormalization", BatchNormCompute);
   r.Add("LayerNormalization", LayerNormCompute);
+  r.Add("AddLayerNormalization", AddLayerNormCompute, 1, "mlos");
   r.Add("InstanceNormalization", InstanceNormCompute);
   r.Add("Dropout", DropoutCompute);
   r.Add("LRN", LrnCompute);

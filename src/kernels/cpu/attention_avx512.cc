@@ -16,21 +16,26 @@
 namespace mlos::kernels::internal {
 namespace {
 
-// Horizontal max / sum through memory: GCC 12's _mm512_reduce_* warn (maybe-uninitialized).
+// Horizontal max / sum as a halving tree of lane swaps (256-bit halves, 128-bit quarters, then
+// within 128 bits): 4 dependent steps instead of a 16-long scalar chain through memory, which
+// sat on every row's critical path (the next pass needs the result). Masked forms and no
+// _mm512_reduce_*: GCC 12 warns (maybe-uninitialized) on those.
+constexpr __mmask16 kAll = 0xFFFF;
+
 float ReduceMax(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float r = lanes[0];
-  for (int i = 1; i < 16; ++i) r = lanes[i] > r ? lanes[i] : r;
-  return r;
+  v = _mm512_mask_max_ps(v, kAll, v, _mm512_mask_shuffle_f32x4(v, kAll, v, v, 0x4E));
+  v = _mm512_mask_max_ps(v, kAll, v, _mm512_mask_shuffle_f32x4(v, kAll, v, v, 0xB1));
+  v = _mm512_mask_max_ps(v, kAll, v, _mm512_mask_permute_ps(v, kAll, v, 0x4E));
+  v = _mm512_mask_max_ps(v, kAll, v, _mm512_mask_permute_ps(v, kAll, v, 0xB1));
+  return _mm512_cvtss_f32(v);
 }
 
 float ReduceAdd(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float r = 0.f;
-  for (int i = 0; i < 16; ++i) r += lanes[i];
-  return r;
+  v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, kAll, v, v, 0x4E));
+  v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, kAll, v, v, 0xB1));
+  v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, kAll, v, 0x4E));
+  v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, kAll, v, 0xB1));
+  return _mm512_cvtss_f32(v);
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 // LayerNorm over the trailing axes from `axis`: y = (x - mean) / sqrt(var + eps) * scale + bias,
-// with a two-pass mean/variance per row (stable for rows with a large mean). Float32.
+// with a two-pass mean/variance per row (stable for rows with a large mean). Float32. The
+// residual form adds `skip` into the output row first and normalises that row in place (it is
+// in L1), so Add -> LayerNorm costs one pass over memory instead of two.
+#include "kernels/cpu/layer_norm.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -51,12 +55,22 @@ void NormalizeRow(const float* x, const float* g, const float* b, float eps, flo
   }
 }
 
-}  // namespace
+// x + skip (d values) into y.
+void AddRow(const float* x, const float* skip, float* y, int64_t d, bool avx2) {
+  if (avx2 && internal::BinaryF32Avx2(BinaryOp::kAdd, x, 1, skip, 1, y, d)) return;
+  for (int64_t i = 0; i < d; ++i) y[i] = x[i] + skip[i];
+}
 
-Status LayerNorm(const Tensor& x, const Tensor& scale, const Tensor* bias, int64_t axis,
-                 float epsilon, Tensor& y, ThreadPool& pool) {
-  if (!x.defined() || !y.defined() || !scale.defined() || (bias && !bias->defined())) {
+Status LayerNormImpl(const Tensor& x, const Tensor* skip, const Tensor& scale, const Tensor* bias,
+                     int64_t axis, float epsilon, Tensor& y, ThreadPool& pool) {
+  if (!x.defined() || !y.defined() || !scale.defined() || (bias && !bias->defined()) ||
+      (skip && !skip->defined())) {
     return InvalidArgument("LayerNorm: undefined tensor");
+  }
+  if (skip && (skip->dtype() != x.dtype() || skip->shape() != x.shape())) {
+    return InvalidArgument("LayerNorm: skip ", DTypeName(skip->dtype()),
+                           ShapeToString(skip->shape()), " does not match input ",
+                           DTypeName(x.dtype()), ShapeToString(x.shape()));
   }
   if (x.dtype() != DType::kFloat32) {
     return InvalidArgument("LayerNorm: dtype ", DTypeName(x.dtype()), " is not float32");
@@ -80,6 +94,10 @@ Status LayerNorm(const Tensor& x, const Tensor& scale, const Tensor* bias, int64
   }
   if (x.numel() == 0) return Status::OK();
   MLOS_ASSIGN_OR_RETURN(Tensor xc, x.Contiguous());
+  Tensor sc;
+  if (skip) {
+    MLOS_ASSIGN_OR_RETURN(sc, skip->Contiguous());
+  }
   const int64_t rows = internal::DimProduct(x.shape(), 0, *ax);
   const int64_t d = internal::DimProduct(x.shape(), *ax, x.rank());
   const float* gp = static_cast<const float*>(g.raw_data());
@@ -87,15 +105,35 @@ Status LayerNorm(const Tensor& x, const Tensor& scale, const Tensor* bias, int64
   const bool avx2 = KernelsUseAvx2();
   return internal::WithContiguousOutput(y, [&](Tensor& out) -> Status {
     const float* xp = static_cast<const float*>(xc.raw_data());
+    const float* sp = skip ? static_cast<const float*>(sc.raw_data()) : nullptr;
     float* yp = static_cast<float*>(out.raw_data());
     auto body = [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
-        NormalizeRow(xp + r * d, gp, bp, epsilon, yp + r * d, d, avx2);
+        float* yr = yp + r * d;
+        if (sp != nullptr) {
+          // Element i is read before it is written, so y may share x's or skip's buffer.
+          AddRow(xp + r * d, sp + r * d, yr, d, avx2);
+          NormalizeRow(yr, gp, bp, epsilon, yr, d, avx2);
+        } else {
+          NormalizeRow(xp + r * d, gp, bp, epsilon, yr, d, avx2);
+        }
       }
     };
     pool.ParallelFor(rows, std::max<int64_t>(1, 16384 / d), body);
     return Status::OK();
   });
+}
+
+}  // namespace
+
+Status LayerNorm(const Tensor& x, const Tensor& scale, const Tensor* bias, int64_t axis,
+                 float epsilon, Tensor& y, ThreadPool& pool) {
+  return LayerNormImpl(x, nullptr, scale, bias, axis, epsilon, y, pool);
+}
+
+Status AddLayerNorm(const Tensor& x, const Tensor& skip, const Tensor& scale, const Tensor* bias,
+                    int64_t axis, float epsilon, Tensor& y, ThreadPool& pool) {
+  return LayerNormImpl(x, &skip, scale, bias, axis, epsilon, y, pool);
 }
 
 }  // namespace mlos::kernels

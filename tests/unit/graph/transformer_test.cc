@@ -334,5 +334,58 @@ TEST(Transformer, GemmWithConstantBMatchesReference) {
   }
 }
 
+// Add -> LayerNormalization fuses into mlos::AddLayerNormalization, also when the Add
+// broadcasts (the op then adds first) and not when the sum has a second reader; the result
+// matches an unoptimised session.
+TEST(Transformer, ResidualAddLayerNormFusesAndMatchesUnfused) {
+  ThreadPool pool(2);
+  std::mt19937 rng(5);
+  for (int second_reader = 0; second_reader < 2; ++second_reader) {
+    for (int64_t r_rows : {int64_t{1}, int64_t{0}}) {  // 0: r has x's shape
+      SCOPED_TRACE("second_reader " + std::to_string(second_reader) + " r_rows " +
+                   std::to_string(r_rows));
+      const int64_t t = 9;
+      onnx::ModelProto m;
+      m.set_ir_version(8);
+      m.add_opset_import()->set_version(17);
+      auto* g = m.mutable_graph();
+      g->set_name("addln");
+      AddFloatInitializer(g, "gamma", {kModel}, Random(kModel, rng, 1.f));
+      AddFloatInitializer(g, "beta", {kModel}, Random(kModel, rng, 1.f));
+      AddValue(g->add_input(), "x", {std::to_string(t), std::to_string(kModel)});
+      AddValue(g->add_input(), "r",
+               {std::to_string(r_rows == 0 ? t : r_rows), std::to_string(kModel)});
+      AddValue(g->add_output(), "y", {std::to_string(t), std::to_string(kModel)});
+      AddNode(g, "Add", {"x", "r"}, {"sum"});
+      auto* ln = AddNode(g, "LayerNormalization", {"sum", "gamma", "beta"}, {"y"});
+      SetFloatAttr(ln, "epsilon", 1e-5f);
+      if (second_reader) {
+        AddValue(g->add_output(), "z", {std::to_string(t), std::to_string(kModel)});
+        AddNode(g, "Relu", {"sum"}, {"z"});
+      }
+      const std::string model = m.SerializeAsString();
+      auto fused = Load(model, pool, true);
+      auto ref = Load(model, pool, false);
+      ASSERT_NE(fused, nullptr);
+      ASSERT_NE(ref, nullptr);
+      int add_ln = 0;
+      for (const auto& n : SessionGraph(*fused)->nodes)
+        add_ln += n.op_type == "AddLayerNormalization" && n.domain == "mlos";
+      EXPECT_EQ(add_ln, second_reader ? 0 : 1);
+      for (int rep = 0; rep < 2; ++rep) {
+        Tensor x = Tensor::FromVector<float>({t, kModel}, Random(t * kModel, rng, 3.f)).value();
+        const int64_t rr = r_rows == 0 ? t : r_rows;
+        Tensor r = Tensor::FromVector<float>({rr, kModel}, Random(rr * kModel, rng, 3.f)).value();
+        std::vector<Tensor> got, want;
+        ASSERT_TRUE(fused->Run({{"x", x}, {"r", r}}, &got).ok());
+        ASSERT_TRUE(ref->Run({{"x", x}, {"r", r}}, &want).ok());
+        ASSERT_EQ(got[0].shape(), want[0].shape());
+        for (int64_t i = 0; i < want[0].numel(); ++i)
+          ASSERT_NEAR(got[0].GetAsDouble(i), want[0].GetAsDouble(i), 1e-4) << "element " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mlos::graph
