@@ -235,6 +235,14 @@ void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, Thre
           ep.first = pc == 0;
           ep.last = pc + kc >= k;
           const float* sliver = packed + pc * b.n_pad_ + jr * kc;
+          // The next block of W^T, pulled toward L2 by the first tile.
+          const float* next = nullptr;
+          if (pc + kc < k) {
+            next = packed + (pc + kc) * b.n_pad_ + jr * std::min<int64_t>(ks.kc, k - pc - kc);
+          } else if (jr + ks.nr < n) {
+            next = packed + (jr + ks.nr) * std::min<int64_t>(ks.kc, k);
+          }
+          ep.prefetch_b = next;
           for (int64_t oy = yb; oy < ye; ++oy) {
             int64_t x0 = 0;
             for (int pi = 0; pi < np; ++pi) {
@@ -242,6 +250,7 @@ void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, Thre
               const float* a = args.a + oy * args.row_len + x0;
               float* ctile = args.c + (oy * ow + x0) * args.ldc + jr;
               ks.direct_a_kernel(kc, a, args.aoffs + pc, sliver, ctile, args.ldc, mr, nr, ep);
+              ep.prefetch_b = nullptr;
               x0 += mr;
             }
           }
