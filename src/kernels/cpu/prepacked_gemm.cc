@@ -192,25 +192,6 @@ void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, Thre
   const KernelSet& ks = *b.ks_;
   const int64_t n = b.n_, k = b.k_, oh = args.oh, ow = args.ow;
   if (oh <= 0 || ow <= 0 || n <= 0 || k <= 0) return;
-  // Row tiles of one output row: 12 pixels at a time; a remainder of 4 after a full tile is
-  // taken as 8 + 8 (28 = 12 + 8 + 8), the kernel's 8-row form being the more efficient one.
-  int64_t pieces[64];
-  int np = 0;
-  for (int64_t x = 0; x < ow && np < 62;) {
-    const int64_t left = ow - x;
-    int64_t len = std::min<int64_t>(left, ks.mr);
-    if (left == 16) len = 8;
-    pieces[np++] = len;
-    x += len;
-  }
-  int64_t covered = 0;
-  for (int i = 0; i < np; ++i) covered += pieces[i];
-  if (covered < ow) {  // very wide rows: the rest in full tiles
-    for (int64_t x = covered; x < ow; x += ks.mr) {
-      if (np == 64) break;
-      pieces[np++] = std::min<int64_t>(ks.mr, ow - x);
-    }
-  }
   int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
   const double work =
       static_cast<double>(oh * ow) * static_cast<double>(n) * static_cast<double>(k);
@@ -244,14 +225,16 @@ void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, Thre
           }
           ep.prefetch_b = next;
           for (int64_t oy = yb; oy < ye; ++oy) {
-            int64_t x0 = 0;
-            for (int pi = 0; pi < np; ++pi) {
-              const int mr = static_cast<int>(pieces[pi]);
+            // Row tiles within the output row: 12 pixels at a time, a remainder of 4 after a
+            // full tile taken as 8 + 8 (28 = 12 + 8 + 8: the 8-row form is the more
+            // efficient one).
+            for (int64_t x0 = 0, mr = 0; x0 < ow; x0 += mr) {
+              mr = ow - x0 == 16 ? 8 : std::min<int64_t>(ow - x0, ks.mr);
               const float* a = args.a + oy * args.row_len + x0;
               float* ctile = args.c + (oy * ow + x0) * args.ldc + jr;
-              ks.direct_a_kernel(kc, a, args.aoffs + pc, sliver, ctile, args.ldc, mr, nr, ep);
+              ks.direct_a_kernel(kc, a, args.aoffs + pc, sliver, ctile, args.ldc,
+                                 static_cast<int>(mr), nr, ep);
               ep.prefetch_b = nullptr;
-              x0 += mr;
             }
           }
         }
