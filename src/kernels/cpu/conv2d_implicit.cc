@@ -13,7 +13,11 @@
 // Small output planes with many channels run transposed instead (ImplicitGemmConvT): the pixels
 // are the GEMM's rows (12-row tiles waste less of 49 or 196 pixels than 32-column slivers), A
 // is gathered from the same padded planes, W^T is prepacked as B, and the result is transposed
-// into y.
+// into y. Where the output rows hold 28 or more pixels and the output channels come in whole
+// 32-column slivers, the transposed form reads A in place instead (PackedSgemmDirectA): each
+// row tile is 8 or 12 consecutive pixels of one output row, i.e. consecutive floats of every
+// depth row of the padded planes, so neither operand is packed per call (the B packing was
+// ~14% of a 64-channel 56x56 layer).
 // Thread-safety: PackImplicitB only reads its context; the driver calls it from pool threads.
 #include <immintrin.h>
 
@@ -21,9 +25,11 @@
 #include <cstring>
 
 #include "kernels/cpu/conv2d_pointwise.h"
+#include "kernels/cpu/conv2d_pointwise_internal.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm_internal.h"
 #include "kernels/cpu/gemm_kernels.h"
+#include "kernels/cpu/kernel_dispatch.h"
 #include "kernels/cpu/prepacked_gemm.h"
 
 namespace mlos::kernels::internal {
@@ -437,8 +443,23 @@ void ImplicitGemmConv(const ImplicitConvGeom& g, const float* x, const float* w,
 
 namespace mlos::kernels::internal {
 
+namespace {
+
+// The transposed form with A read in place (PackedSgemmDirectA): no packing of either operand
+// and, with rows of 28 or more pixels, row tiles that waste nothing (56 = 4 x 12 + 8, 28 = 12 +
+// 8 + 8). Output channels in whole 32-column slivers.
+// Not for few input channels: the 3-channel stems keep their direct kernel (conv2d_smallc;
+// 7x7 s2 3->64 @224, 1-thread: 1.23 ms there, 1.35-1.50 ms here).
+bool DirectTPreferred(const ImplicitConvGeom& g) {
+  return g.ow >= 28 && g.mg % 32 == 0 && g.cg >= 32 && ImplicitConvSupported(g) &&
+         MicroKernels().direct_a_kernel != nullptr && MicroKernels().mr == 12;
+}
+
+}  // namespace
+
 bool ImplicitConvTransposedPreferred(const ImplicitConvGeom& g) {
   const int64_t hw = g.oh * g.ow;
+  if (DirectTPreferred(g)) return true;
   if (g.mg < 64 || hw <= 0 || !ImplicitConvSupported(g)) return false;
   const Layout l = LayoutFor(g);
   // Columns the plain form computes (16-column units; a lone tail unit costs half a sliver)
@@ -454,9 +475,48 @@ bool ImplicitConvTransposedPreferred(const ImplicitConvGeom& g) {
   return rows * 100 < cols * 97;
 }
 
+namespace {
+
+// y = act(yt^T + sum): yt is rows x cols (a pixel per row), y and sum cols planes of rows. Per
+// block of 8 planes, the transpose and then the addend pass while the planes are in L2, in one
+// fork (a transpose pass and a separate addend pass over all of y cost two).
+void TransposeAddActivate(const float* yt, int64_t rows, int64_t cols, const float* sum,
+                          const ActivationParams& act, float* y, ThreadPool& pool) {
+  const bool simd = KernelsUseAvx2();
+  const int64_t rows8 = simd ? rows / 8 * 8 : 0;
+  const int64_t col_blocks = (cols + 7) / 8;
+  auto body = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t j0 = b * 8, j1 = std::min(cols, j0 + 8);
+      const bool full = simd && j1 - j0 == 8 && rows8 > 0;
+      if (full) TransposeBlocks8Avx2(yt + j0, cols, rows8, 8, y + j0 * rows, rows);
+      for (int64_t j = j0; j < j1; ++j) {
+        float* out = y + j * rows;
+        for (int64_t i = full ? rows8 : 0; i < rows; ++i) out[i] = yt[i * cols + j];
+        const float* add = sum + j * rows;
+        for (int64_t i = 0; i < rows; ++i) out[i] += add[i];
+        ApplyActivation(act, out, rows);
+      }
+    }
+  };
+  int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
+  tasks = static_cast<int>(std::clamp<int64_t>(rows * cols / (16 * 1024), 1, tasks));
+  tasks = static_cast<int>(std::min<int64_t>(tasks, col_blocks));
+  if (tasks == 1) {
+    body(0, col_blocks);
+    return;
+  }
+  pool.ParallelTasks(tasks, [&](int64_t t, int64_t) {
+    body(col_blocks * t / tasks, col_blocks * (t + 1) / tasks);
+  });
+}
+
+}  // namespace
+
 int64_t ImplicitConvTScratchFloats(const ImplicitConvGeom& g) {
   const Layout l = LayoutFor(g);
-  return g.cg * l.chan_len + (g.mg * g.oh * g.ow + 15) / 16 * 16;
+  // Then the direct form's depth-row offsets (int64, 2 floats each).
+  return g.cg * l.chan_len + (g.mg * g.oh * g.ow + 15) / 16 * 16 + 2 * g.cg * g.kh * g.kw;
 }
 
 void ImplicitGemmConvT(const ImplicitConvGeom& g, const float* x, const PackedMatrix& wt,
@@ -468,24 +528,39 @@ void ImplicitGemmConvT(const ImplicitConvGeom& g, const float* x, const PackedMa
   const int64_t hw = g.oh * g.ow;
   int64_t tap_off[kMaxTaps];
   FillPhasesAndTaps(g, l, x, padded, tap_off, pool);
-  const ImplicitA ctx{padded, tap_off, l.chan_len, g.kh * g.kw, g.ow, l.row_len};
-  PackedGemmArgs a;
-  a.m = hw;
-  a.c = yt;
-  a.ldc = g.mg;
-  a.bias = bias;
-  // With an addend the activation follows the sum, applied after the transpose.
-  if (sum == nullptr) a.activation = act;
-  a.pack_a_fn = &PackImplicitA;
-  a.pack_a_ctx = &ctx;
-  PackedSgemm(a, wt, pool);
-  TransposeToPlanes(yt, hw, g.mg, y, pool);
-  if (sum == nullptr) return;
-  const int64_t total = g.mg * hw;
-  pool.ParallelFor(total, 16384, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] += sum[i];
-    ApplyActivation(act, y + b, e - b);
-  });
+  const int64_t k = g.cg * g.kh * g.kw, taps = g.kh * g.kw;
+  if (DirectTPreferred(g) && DirectAConvAvailable(wt) && wt.k() == k && wt.n() == g.mg) {
+    int64_t* offs = reinterpret_cast<int64_t*>(yt + (g.mg * hw + 15) / 16 * 16);
+    for (int64_t p = 0; p < k; ++p) offs[p] = (p / taps) * l.chan_len + tap_off[p % taps];
+    DirectAConvArgs d;
+    d.a = padded;
+    d.aoffs = offs;
+    d.oh = g.oh;
+    d.ow = g.ow;
+    d.row_len = l.row_len;
+    d.c = yt;
+    d.ldc = g.mg;
+    d.bias = bias;
+    if (sum == nullptr) d.activation = act;
+    PackedSgemmDirectA(d, wt, pool);
+  } else {
+    const ImplicitA ctx{padded, tap_off, l.chan_len, g.kh * g.kw, g.ow, l.row_len};
+    PackedGemmArgs a;
+    a.m = hw;
+    a.c = yt;
+    a.ldc = g.mg;
+    a.bias = bias;
+    // With an addend the activation follows the sum, applied after the transpose.
+    if (sum == nullptr) a.activation = act;
+    a.pack_a_fn = &PackImplicitA;
+    a.pack_a_ctx = &ctx;
+    PackedSgemm(a, wt, pool);
+  }
+  if (sum == nullptr) {
+    TransposeToPlanes(yt, hw, g.mg, y, pool);
+    return;
+  }
+  TransposeAddActivate(yt, hw, g.mg, sum, act, y, pool);
 }
 
 }  // namespace mlos::kernels::internal

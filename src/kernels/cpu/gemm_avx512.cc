@@ -35,9 +35,12 @@ constexpr int kNr = 16 * kVecs;
 // of 12 rows' worth on zero padding. V (1 or kVecs) zmm vectors per row: a sliver with at most
 // 16 valid columns (the tail of an n just past a multiple of 32, e.g. a conv's exact 14 x 14 =
 // 196 pixels) does half the FMAs; the packed sliver layout stays kNr wide.
-template <int M, int V>
+//
+// DirectA: A is not packed; row i at depth step p is ap[aoffs[p] + i] (a conv's padded input
+// read in place: the tile's rows are consecutive pixels of one output row).
+template <int M, int V, bool DirectA = false>
 void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr,
-                      int nr, const TileEpilogue& ep) {
+                      int nr, const TileEpilogue& ep, const int64_t* aoffs = nullptr) {
   static_assert(V >= 1 && V <= kVecs);
   __m512 acc[M][V];
 #pragma GCC unroll 32
@@ -66,13 +69,14 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
     __m512 b[V];
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) b[v] = _mm512_load_ps(bp + 16 * v);
+    const float* arow = DirectA ? ap + aoffs[p] : ap;
 #pragma GCC unroll 32
     for (int i = 0; i < M; ++i) {
-      const __m512 a = _mm512_set1_ps(ap[i]);
+      const __m512 a = _mm512_set1_ps(arow[i]);
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
     }
-    ap += kMr;
+    if (!DirectA) ap += kMr;
     bp += kNr;
   }
 
@@ -143,6 +147,19 @@ void Avx512Kernel(int64_t kc, const float* ap, const float* bp, float* c, int64_
   if (mr > 8) return Avx512KernelRows<kMr, kVecs>(kc, ap, bp, c, ldc, mr, nr, ep);
   if (mr > 4) return Avx512KernelRows<8, kVecs>(kc, ap, bp, c, ldc, mr, nr, ep);
   return Avx512KernelRows<4, kVecs>(kc, ap, bp, c, ldc, mr, nr, ep);
+}
+
+// The direct-A kernel (DirectAKernelFn).
+void Avx512KernelDirectA(int64_t kc, const float* a, const int64_t* aoffs, const float* bp,
+                         float* c, int64_t ldc, int mr, int nr, const TileEpilogue& ep) {
+  if (nr <= 16) {
+    if (mr > 8) return Avx512KernelRows<kMr, 1, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
+    if (mr > 4) return Avx512KernelRows<8, 1, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
+    return Avx512KernelRows<4, 1, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
+  }
+  if (mr > 8) return Avx512KernelRows<kMr, kVecs, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
+  if (mr > 4) return Avx512KernelRows<8, kVecs, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
+  return Avx512KernelRows<4, kVecs, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
 }
 
 // Row-streaming: a chunk of up to kChunk columns is accumulated in an L1 buffer while four B
@@ -274,7 +291,8 @@ const KernelSet& Avx512Kernels() {
                                 /*small_m_nr=*/64,
                                 &Avx512SmallM,
                                 /*small_m_dot=*/4,
-                                &Avx512SmallMDot};
+                                &Avx512SmallMDot,
+                                &Avx512KernelDirectA};
   return set;
 }
 

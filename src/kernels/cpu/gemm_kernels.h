@@ -52,6 +52,12 @@ using SmallMKernelFn = void (*)(int m, int64_t n, int64_t k, const float* a, int
 // otherwise as SmallMKernelFn (a_cs must be 1; ldb is B's column stride).
 using SmallMDotKernelFn = SmallMKernelFn;
 
+// Direct-A micro-kernel (optional): as MicroKernelFn, but A is read in place: row i at depth
+// step p is a[aoffs[p] + i] (i < MR may be read for rows past mr; they are not stored). A
+// convolution's padded input, its rows the consecutive pixels of one output row.
+using DirectAKernelFn = void (*)(int64_t kc, const float* a, const int64_t* aoffs, const float* bp,
+                                 float* c, int64_t ldc, int mr, int nr, const TileEpilogue& ep);
+
 struct KernelSet {
   const char* name;
   int mr, nr;          // register tile
@@ -65,6 +71,7 @@ struct KernelSet {
   SmallMKernelFn small_m_kernel = nullptr;
   int small_m_dot = 0;  // rows per small_m_dot_kernel call; 0: none
   SmallMDotKernelFn small_m_dot_kernel = nullptr;
+  DirectAKernelFn direct_a_kernel = nullptr;
 };
 
 // The dot-product kernels (gemm_dot_avx2.cc, gemm_dot_avx512.cc).

@@ -46,6 +46,23 @@ class PackedMatrix;
 // C = A * B (+ beta C) (+ bias) then the activation, B given by PackedMatrix::Pack.
 void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& pool);
 
+// The transposed form of a convolution with A read in place (KernelSet::direct_a_kernel): A's
+// row q is output pixel (q / ow, q % ow) and A(q, p) = a[aoffs[p] + (q / ow) * row_len + q % ow]
+// (the padded input planes; see conv2d_implicit.cc). C = A B (+ bias) then the activation, C
+// oh*ow x b.n() with row stride ldc. Row tiles never straddle output rows, so each tile's
+// rows are consecutive floats of every depth row. Only call when DirectAConvAvailable(b).
+struct DirectAConvArgs {
+  const float* a = nullptr;
+  const int64_t* aoffs = nullptr;  // b.k() entries
+  int64_t oh = 0, ow = 0, row_len = 0;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  const float* bias = nullptr;
+  ActivationParams activation;
+};
+bool DirectAConvAvailable(const PackedMatrix& b);
+void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, ThreadPool& pool);
+
 class PackedMatrix {
  public:
   // Packs alpha * B, B(p, j) = b[p * rs + j * cs] for p < k, j < n. ResourceExhausted when the
@@ -58,6 +75,9 @@ class PackedMatrix {
 
  private:
   friend void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& pool);
+  friend bool DirectAConvAvailable(const PackedMatrix& b);
+  friend void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b,
+                                 ThreadPool& pool);
   PackedMatrix() = default;
   struct FreeDeleter {
     void operator()(float* p) const;

@@ -74,6 +74,13 @@ TEST(ConvOp, ConstantDenseWeightPackedOnce) {
       {20, 64, 3, 4, 5, 1, 2, 1, 1, true},    // 12 pixels, 5x5 taps
       {24, 66, 9, 9, 3, 2, 1, 1, 1, true},    // 3x3 s2 -> 5x5
       {8, 64, 2, 9, 7, 1, 3, 1, 1, true},     // 2x9 out, 7x7: rows span > 16 (scalar gather)
+      // Rows of >= 28 pixels, >= 32 input channels, output channels a multiple of 32: the
+      // transposed form with A read in place (PackedSgemmDirectA; AVX-512): row tiles 12 + 12
+      // + 12 + 12 + 8, 12 + 12 + 6, ...
+      {40, 64, 4, 56, 3, 1, 1, 1, 1, true},   // k = 360: two depth blocks
+      {33, 96, 3, 30, 3, 1, 1, 1, 1, false},  // 3 slivers, a 6-pixel tail tile
+      {32, 32, 7, 61, 3, 2, 1, 1, 1, true},   // stride 2 -> 4 x 31
+      {32, 32, 3, 29, 5, 1, 2, 1, 1, true},   // 5x5, 29-pixel rows (12 + 12 + 5)
   };
   for (const Case& k : cases) {
     const int64_t cg = k.c / k.groups, mg = k.m / k.groups;

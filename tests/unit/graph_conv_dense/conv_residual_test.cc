@@ -103,6 +103,11 @@ TEST(ConvOp, ResidualAddFusedMatchesUnfusedGraph) {
       // ImplicitGemmConvT), the addend added after its transpose; 7x7 and 3x3 s2 -> 5x5.
       {"3x3 small plane", 2, 40, 70, 7, 7, 3, 1, 1, 1, true, true, false, false, false, false},
       {"3x3 s2 small plane", 1, 24, 64, 9, 10, 3, 2, 1, 1, false, true, true, false, false, false},
+      // Rows of >= 28 pixels, >= 32 input channels, output channels a multiple of 32: the
+      // transposed form with A read in place (PackedSgemmDirectA), the addend added after its
+      // transpose.
+      {"3x3 direct T", 2, 32, 64, 5, 28, 3, 1, 1, 1, true, true, false, false, false, false},
+      {"3x3 s2 direct T", 1, 36, 32, 6, 60, 3, 2, 1, 1, false, true, true, false, false, false},
       {"depthwise", 1, 12, 12, 10, 9, 3, 1, 1, 12, true, true, false, false, false, false},
       {"1-d", 2, 8, 10, 1, 17, 3, 1, 1, 1, true, true, true, true, false, false},
       {"broadcast addend", 1, 16, 24, 8, 9, 3, 1, 1, 1, true, true, false, false, true, false},
