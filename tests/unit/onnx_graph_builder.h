@@ -37,9 +37,7 @@ inline void AddValue(onnx::ValueInfoProto* vi, const std::string& name,
 }
 
 // A float32 graph input or output named `name` (shape left to the run).
-inline void AddFloatValue(onnx::ValueInfoProto* vi, const std::string& name) {
-  AddValue(vi, name);
-}
+inline void AddFloatValue(onnx::ValueInfoProto* vi, const std::string& name) { AddValue(vi, name); }
 
 inline void AddFloatInitializer(onnx::GraphProto* g, const std::string& name,
                                 const std::vector<int64_t>& dims, const std::vector<float>& v) {
