@@ -25,7 +25,6 @@
 #include <cstring>
 
 #include "kernels/cpu/conv2d_pointwise.h"
-#include "kernels/cpu/conv2d_pointwise_internal.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm_internal.h"
 #include "kernels/cpu/gemm_kernels.h"
@@ -475,44 +474,6 @@ bool ImplicitConvTransposedPreferred(const ImplicitConvGeom& g) {
   return rows * 100 < cols * 97;
 }
 
-namespace {
-
-// y = act(yt^T + sum): yt is rows x cols (a pixel per row), y and sum cols planes of rows. Per
-// block of 8 planes, the transpose and then the addend pass while the planes are in L2, in one
-// fork (a transpose pass and a separate addend pass over all of y cost two).
-void TransposeAddActivate(const float* yt, int64_t rows, int64_t cols, const float* sum,
-                          const ActivationParams& act, float* y, ThreadPool& pool) {
-  const bool simd = KernelsUseAvx2();
-  const int64_t rows8 = simd ? rows / 8 * 8 : 0;
-  const int64_t col_blocks = (cols + 7) / 8;
-  auto body = [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t j0 = b * 8, j1 = std::min(cols, j0 + 8);
-      const bool full = simd && j1 - j0 == 8 && rows8 > 0;
-      if (full) TransposeBlocks8Avx2(yt + j0, cols, rows8, 8, y + j0 * rows, rows);
-      for (int64_t j = j0; j < j1; ++j) {
-        float* out = y + j * rows;
-        for (int64_t i = full ? rows8 : 0; i < rows; ++i) out[i] = yt[i * cols + j];
-        const float* add = sum + j * rows;
-        for (int64_t i = 0; i < rows; ++i) out[i] += add[i];
-        ApplyActivation(act, out, rows);
-      }
-    }
-  };
-  int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
-  tasks = static_cast<int>(std::clamp<int64_t>(rows * cols / (16 * 1024), 1, tasks));
-  tasks = static_cast<int>(std::min<int64_t>(tasks, col_blocks));
-  if (tasks == 1) {
-    body(0, col_blocks);
-    return;
-  }
-  pool.ParallelTasks(tasks, [&](int64_t t, int64_t) {
-    body(col_blocks * t / tasks, col_blocks * (t + 1) / tasks);
-  });
-}
-
-}  // namespace
-
 int64_t ImplicitConvTScratchFloats(const ImplicitConvGeom& g) {
   const Layout l = LayoutFor(g);
   // Then the direct form's depth-row offsets (int64, 2 floats each).
@@ -556,11 +517,8 @@ void ImplicitGemmConvT(const ImplicitConvGeom& g, const float* x, const PackedMa
     a.pack_a_ctx = &ctx;
     PackedSgemm(a, wt, pool);
   }
-  if (sum == nullptr) {
-    TransposeToPlanes(yt, hw, g.mg, y, pool);
-    return;
-  }
-  TransposeAddActivate(yt, hw, g.mg, sum, act, y, pool);
+  // Without an addend the activation already ran in the GEMM epilogue.
+  TransposeToPlanes(yt, hw, g.mg, y, pool, sum, sum != nullptr ? act : ActivationParams{});
 }
 
 }  // namespace mlos::kernels::internal

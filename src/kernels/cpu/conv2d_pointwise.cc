@@ -230,14 +230,17 @@ bool StridedPointwiseConvDirect(const float* w, int64_t m, int64_t c, const floa
   return PointwiseConvDirect(w, m, c, g, plane, bias, act, y, pool);
 }
 
-void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool) {
+void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool,
+                       const float* sum, const ActivationParams& act) {
   if (rows <= 0 || cols <= 0) return;
   const bool simd = KernelsUseAvx2();
+  const bool epilogue = sum != nullptr || act.kind != Activation::kNone;
   const int64_t rows8 = simd ? rows / 8 * 8 : 0;
   const int64_t col_blocks = (cols + 7) / 8;
-  // Columns [j0, j1) of yt: 8 x 8 register blocks, then the leftover rows and columns.
-  auto body = [&](int64_t b0, int64_t b1) {
-    const int64_t j0 = b0 * 8, j1 = std::min(cols, b1 * 8);
+  // Columns [j0, j1) of yt: 8 x 8 register blocks, then the leftover rows and columns. With an
+  // epilogue, block by block of 8 planes, so the addend pass finds its planes still in L2 (a
+  // transpose pass and a separate addend pass over all of y cost two).
+  auto columns = [&](int64_t j0, int64_t j1) {
     const int64_t j8 = simd ? j0 + (j1 - j0) / 8 * 8 : j0;
     if (j8 > j0 && rows8 > 0) {
       internal::TransposeBlocks8Avx2(yt + j0, cols, rows8, j8 - j0, y + j0 * rows, rows);
@@ -246,7 +249,17 @@ void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, Th
       float* out = y + j * rows;
       const int64_t i0 = j < j8 ? rows8 : 0;
       for (int64_t i = i0; i < rows; ++i) out[i] = yt[i * cols + j];
+      if (!epilogue) continue;
+      if (sum != nullptr) {
+        const float* add = sum + j * rows;
+        for (int64_t i = 0; i < rows; ++i) out[i] += add[i];
+      }
+      ApplyActivation(act, out, rows);
     }
+  };
+  auto body = [&](int64_t b0, int64_t b1) {
+    if (!epilogue) return columns(b0 * 8, std::min(cols, b1 * 8));
+    for (int64_t b = b0; b < b1; ++b) columns(b * 8, std::min(cols, b * 8 + 8));
   };
   int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
   tasks = static_cast<int>(std::clamp<int64_t>(rows * cols / (16 * 1024), 1, tasks));

@@ -83,6 +83,9 @@ bool StridedPointwiseConvDirect(const float* w, int64_t m, int64_t c, const floa
                                 const float* bias, const ActivationParams& act, float* y,
                                 ThreadPool& pool);
 
-void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool);
+// y = act(yt^T + sum): yt is rows x cols (a pixel per row), y and the optional addend `sum` are
+// cols planes of rows. Split over column blocks of 8 on the pool.
+void TransposeToPlanes(const float* yt, int64_t rows, int64_t cols, float* y, ThreadPool& pool,
+                       const float* sum = nullptr, const ActivationParams& act = {});
 
 }  // namespace mlos::kernels
