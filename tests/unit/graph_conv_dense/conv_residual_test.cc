@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "graph/session.h"
-#include "unit/graph_conv_dense/onnx_model_builder.h"
+#include "unit/onnx_graph_builder.h"
 
 namespace mlos::graph {
 namespace {
