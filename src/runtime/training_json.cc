@@ -10,6 +10,7 @@
 #include <limits>
 #include <variant>
 
+#include "core/json_fields.h"
 #include "runtime/training_service.h"
 
 namespace mlos::runtime {
@@ -206,24 +207,17 @@ Status GetBool(const rapidjson::Value& obj, const char* key, bool* out) {
 }
 
 void WriteStatusFields(const TrainingStatus& s, Writer* w) {
-  w->Key("id");
-  WriteStr(w, s.id);
-  w->Key("state");
-  w->String(training::SessionStateName(s.state));
-  w->Key("error");
-  WriteStr(w, s.error);
-  w->Key("epoch");
-  w->Int64(s.epoch);
-  w->Key("step");
-  w->Int64(s.step);
-  w->Key("total_steps");
-  w->Int64(s.total_steps);
+  JsonField(w, "id", s.id);
+  JsonField(w, "state", training::SessionStateName(s.state));
+  JsonField(w, "error", s.error);
+  JsonField(w, "epoch", s.epoch);
+  JsonField(w, "step", s.step);
+  JsonField(w, "total_steps", s.total_steps);
   w->Key("loss");
   WriteDouble(w, s.loss);
   w->Key("learning_rate");
   WriteDouble(w, s.learning_rate);
-  w->Key("has_validation");
-  w->Bool(s.has_validation);
+  JsonField(w, "has_validation", s.has_validation);
   w->Key("val_loss");
   WriteDouble(w, s.val_loss);
   w->Key("val_accuracy");
@@ -232,23 +226,18 @@ void WriteStatusFields(const TrainingStatus& s, Writer* w) {
   WriteDouble(w, s.samples_per_second);
   w->Key("eta_seconds");
   WriteDouble(w, s.eta_seconds);
-  w->Key("train_samples");
-  w->Int64(s.train_samples);
-  w->Key("val_samples");
-  w->Int64(s.val_samples);
+  JsonField(w, "train_samples", s.train_samples);
+  JsonField(w, "val_samples", s.val_samples);
   w->Key("checkpoints");
   w->StartArray();
   for (const auto& c : s.checkpoints) {
     w->StartObject();
-    w->Key("path");
-    WriteStr(w, c.path);
-    w->Key("step");
-    w->Int64(c.step);
+    JsonField(w, "path", c.path);
+    JsonField(w, "step", c.step);
     w->EndObject();
   }
   w->EndArray();
-  w->Key("output_path");
-  WriteStr(w, s.output_path);
+  JsonField(w, "output_path", s.output_path);
 }
 
 Status ReadStatusFields(const rapidjson::Value& o, TrainingStatus* s) {
@@ -423,16 +412,12 @@ std::string TrainingRequestToJson(const TrainingRequest& request) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  w.Key("model");
-  WriteStr(&w, request.model);
-  w.Key("dataset");
-  WriteStr(&w, request.dataset);
+  JsonField(&w, "model", request.model);
+  JsonField(&w, "dataset", request.dataset);
   w.Key("config");
   WriteConfig(request.config, &w);
-  w.Key("register_as");
-  WriteStr(&w, request.register_as);
-  w.Key("register_version");
-  WriteStr(&w, request.register_version);
+  JsonField(&w, "register_as", request.register_as);
+  JsonField(&w, "register_version", request.register_version);
   w.EndObject();
   return Finish(sb);
 }
@@ -443,14 +428,10 @@ std::string TrainingSessionToJson(const TrainingSessionInfo& info) {
   Writer w(sb);
   w.StartObject();
   WriteStatusFields(info.status, &w);
-  w.Key("model");
-  WriteStr(&w, info.model);
-  w.Key("dataset");
-  WriteStr(&w, info.dataset);
-  w.Key("registered_model");
-  WriteStr(&w, info.registered_model);
-  w.Key("created_unix_ms");
-  w.Int64(info.created_unix_ms);
+  JsonField(&w, "model", info.model);
+  JsonField(&w, "dataset", info.dataset);
+  JsonField(&w, "registered_model", info.registered_model);
+  JsonField(&w, "created_unix_ms", info.created_unix_ms);
   w.EndObject();
   return Finish(sb);
 }
@@ -480,14 +461,11 @@ std::string PluginTrainStartToJson(const PluginTrainStart& request) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  w.Key("model_path");
-  WriteStr(&w, request.model_path);
-  w.Key("dataset");
-  WriteStr(&w, request.dataset);
+  JsonField(&w, "model_path", request.model_path);
+  JsonField(&w, "dataset", request.dataset);
   w.Key("config");
   WriteConfig(request.config, &w);
-  w.Key("resume");
-  w.Bool(request.resume);
+  JsonField(&w, "resume", request.resume);
   w.EndObject();
   return Finish(sb);
 }

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/json_fields.h"
 #include "runtime/training_json.h"
 
 namespace mlos::runtime {
@@ -29,10 +30,6 @@ std::string Stringify(const rapidjson::Value& v) {
 
 void Raw(Writer* w, const std::string& json) {
   w->RawValue(json.data(), json.size(), rapidjson::kObjectType);
-}
-
-void Str(Writer* w, const std::string& s) {
-  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
 Status SyncDir(const std::string& dir) {
@@ -84,24 +81,18 @@ Status SaveSessionTable(const std::string& path, const SessionTable& table) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  w.Key("version");
-  w.Int(1);
-  w.Key("next_id");
-  w.Int64(table.next_id);
+  JsonField(&w, "version", 1);
+  JsonField(&w, "next_id", table.next_id);
   w.Key("sessions");
   w.StartArray();
   for (const StoredSession& s : table.sessions) {
     w.StartObject();
-    w.Key("id");
-    Str(&w, s.id);
+    JsonField(&w, "id", s.id);
     w.Key("request");
     Raw(&w, TrainingRequestToJson(s.request));
-    w.Key("model_path");
-    Str(&w, s.model_path);
-    w.Key("registered_model");
-    Str(&w, s.registered_model);
-    w.Key("created_unix_ms");
-    w.Int64(s.created_unix_ms);
+    JsonField(&w, "model_path", s.model_path);
+    JsonField(&w, "registered_model", s.registered_model);
+    JsonField(&w, "created_unix_ms", s.created_unix_ms);
     w.Key("status");
     Raw(&w, TrainingStatusToJson(s.status));
     w.EndObject();

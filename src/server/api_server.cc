@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "core/json_fields.h"
 #include "runtime/log.h"
 #include "server/http/response_writer.h"
 #include "server/json_util.h"
@@ -198,46 +199,32 @@ std::string ApiServer::StatsJson() const {
   JsonWriter w(sb);
   uint64_t total = metrics_->total();
   w.StartObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("total_requests");
-  w.Uint64(total);
-  w.Key("successful_requests");
-  w.Uint64(metrics_->successful());
-  w.Key("failed_requests");
-  w.Uint64(metrics_->failed());
-  w.Key("avg_response_time_us");
-  w.Double(total ? static_cast<double>(metrics_->total_us()) / static_cast<double>(total) : 0.0);
-  w.Key("uptime_seconds");
-  w.Double(metrics_->uptime_seconds());
+  JsonField(&w, "status", "success");
+  JsonField(&w, "total_requests", total);
+  JsonField(&w, "successful_requests", metrics_->successful());
+  JsonField(&w, "failed_requests", metrics_->failed());
+  JsonField(&w, "avg_response_time_us",
+            total ? static_cast<double>(metrics_->total_us()) / static_cast<double>(total) : 0.0);
+  JsonField(&w, "uptime_seconds", metrics_->uptime_seconds());
   w.Key("apis");
   w.StartObject();
   w.Key("http");
   w.StartObject();
-  w.Key("state");
-  w.String("running");
-  w.Key("host");
-  WriteString(info_.host, &w);
-  w.Key("port");
-  w.Int(info_.http_port);
-  w.Key("active_connections");
-  w.Int(http_ ? http_->active_connections() : 0);
-  w.Key("accepted_connections");
-  w.Uint64(http_ ? http_->accepted_connections() : 0);
+  JsonField(&w, "state", "running");
+  JsonField(&w, "host", info_.host);
+  JsonField(&w, "port", info_.http_port);
+  JsonField(&w, "active_connections", http_ ? http_->active_connections() : 0);
+  JsonField(&w, "accepted_connections", http_ ? http_->accepted_connections() : 0);
   w.EndObject();
   w.Key("grpc");
   w.StartObject();
-  w.Key("state");
-  w.String(info_.grpc_enabled ? "not_implemented" : "disabled");
-  w.Key("port");
-  w.Int(info_.grpc_port);
+  JsonField(&w, "state", info_.grpc_enabled ? "not_implemented" : "disabled");
+  JsonField(&w, "port", info_.grpc_port);
   w.EndObject();
   w.Key("ipc");
   w.StartObject();
-  w.Key("state");
-  w.String(info_.ipc_enabled ? "not_served" : "disabled");
-  w.Key("socket");
-  WriteString(info_.socket, &w);
+  JsonField(&w, "state", info_.ipc_enabled ? "not_served" : "disabled");
+  JsonField(&w, "socket", info_.socket);
   w.EndObject();
   w.EndObject();
   auto list = models_->List();
@@ -245,13 +232,10 @@ std::string ApiServer::StatsJson() const {
   for (const auto& e : list) ready += e->state() == runtime::ModelState::kReady;
   w.Key("models");
   w.StartObject();
-  w.Key("total");
-  w.Uint64(list.size());
-  w.Key("ready");
-  w.Int(ready);
+  JsonField(&w, "total", list.size());
+  JsonField(&w, "ready", ready);
   w.EndObject();
-  w.Key("plugins");
-  w.Uint64(plugins_ ? plugins_->ListPlugins().size() : 0);
+  JsonField(&w, "plugins", plugins_ ? plugins_->ListPlugins().size() : 0);
   w.EndObject();
   return sb.GetString();
 }
@@ -378,35 +362,26 @@ void ApiServer::ListPlugins(HttpResponse* resp) {
   std::vector<runtime::PluginInfo> list;
   if (plugins_) list = plugins_->ListPlugins();
   w.StartObject();
-  w.Key("status");
-  w.String("success");
+  JsonField(&w, "status", "success");
   w.Key("plugins");
   w.StartArray();
   for (const auto& p : list) {
     w.StartObject();
-    w.Key("id");
-    WriteString(p.id, &w);
-    w.Key("name");
-    WriteString(p.name, &w);
-    w.Key("version");
-    WriteString(p.version, &w);
-    w.Key("path");
-    WriteString(p.path, &w);
+    JsonField(&w, "id", p.id);
+    JsonField(&w, "name", p.name);
+    JsonField(&w, "version", p.version);
+    JsonField(&w, "path", p.path);
     w.Key("frameworks");
     w.StartArray();
     for (const auto& f : p.frameworks) WriteString(f, &w);
     w.EndArray();
-    w.Key("smi_version");
-    w.Uint(p.smi_version);
-    w.Key("models_loaded");
-    w.Int(p.models_loaded);
-    w.Key("status");
-    w.String("loaded");
+    JsonField(&w, "smi_version", p.smi_version);
+    JsonField(&w, "models_loaded", p.models_loaded);
+    JsonField(&w, "status", "loaded");
     w.EndObject();
   }
   w.EndArray();
-  w.Key("total");
-  w.Uint64(list.size());
+  JsonField(&w, "total", list.size());
   w.EndObject();
   resp->SetJson(200, sb.GetString());
 }
@@ -439,14 +414,10 @@ void ApiServer::RegisterPlugin(const HttpRequest& req, HttpResponse* resp) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("plugin_id");
-  WriteString(info->id, &w);
-  w.Key("name");
-  WriteString(info->name, &w);
-  w.Key("version");
-  WriteString(info->version, &w);
+  JsonField(&w, "status", "success");
+  JsonField(&w, "plugin_id", info->id);
+  JsonField(&w, "name", info->name);
+  JsonField(&w, "version", info->version);
   w.EndObject();
   resp->SetJson(200, sb.GetString());
 }

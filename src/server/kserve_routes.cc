@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json_fields.h"
 #include "server/api_server.h"
 #include "server/json_util.h"
 #include "server/kserve_shm.h"
@@ -129,23 +130,20 @@ void ApiServer::KServeMetadata(const ModelEntry& e, HttpResponse* resp) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
-  w.Key("name");
-  WriteString(e.record().ns + "/" + e.record().name, &w);
+  JsonField(&w, "name", e.record().ns + "/" + e.record().name);
   w.Key("versions");
   w.StartArray();
   for (const std::string& v : models_->Versions(e)) WriteString(v, &w);
   w.EndArray();
-  w.Key("platform");
-  WriteString(e.record().execution_format.empty() ? "unknown" : e.record().execution_format, &w);
+  JsonField(&w, "platform",
+            e.record().execution_format.empty() ? "unknown" : e.record().execution_format);
   auto tensors = [&](const char* key, const std::vector<TensorInfo>& ts) {
     w.Key(key);
     w.StartArray();
     for (const TensorInfo& t : ts) {
       w.StartObject();
-      w.Key("name");
-      WriteString(t.name, &w);
-      w.Key("datatype");
-      WriteString(KServeDatatype(t.dtype), &w);
+      JsonField(&w, "name", t.name);
+      JsonField(&w, "datatype", KServeDatatype(t.dtype));
       w.Key("shape");
       WriteShape(t.shape, &w);
       w.EndObject();
@@ -346,13 +344,10 @@ void ApiServer::KServeInfer(ModelEntry& e, const HttpRequest& req, HttpResponse*
   JsonWriter w(sb);
   std::string binary_out;
   w.StartObject();
-  w.Key("model_name");
-  WriteString(e.record().ns + "/" + e.record().name, &w);
-  w.Key("model_version");
-  WriteString(e.record().version, &w);
+  JsonField(&w, "model_name", e.record().ns + "/" + e.record().name);
+  JsonField(&w, "model_version", e.record().version);
   if (!kr.id.empty()) {
-    w.Key("id");
-    WriteString(kr.id, &w);
+    JsonField(&w, "id", kr.id);
   }
   w.Key("outputs");
   w.StartArray();
@@ -364,10 +359,8 @@ void ApiServer::KServeInfer(ModelEntry& e, const HttpRequest& req, HttpResponse*
     }
     if (!t) continue;
     w.StartObject();
-    w.Key("name");
-    WriteString(name, &w);
-    w.Key("datatype");
-    WriteString(KServeDatatype(t->dtype()), &w);
+    JsonField(&w, "name", name);
+    JsonField(&w, "datatype", KServeDatatype(t->dtype()));
     w.Key("shape");
     WriteShape(t->shape(), &w);
     if (ro.shm.region) {
@@ -375,20 +368,16 @@ void ApiServer::KServeInfer(ModelEntry& e, const HttpRequest& req, HttpResponse*
       if (!written.ok()) return fail(written.status());
       w.Key("parameters");
       w.StartObject();
-      w.Key("shared_memory_region");
-      WriteString(ro.shm.region->name(), &w);
-      w.Key("shared_memory_offset");
-      w.Uint64(ro.shm.offset);
-      w.Key("shared_memory_byte_size");
-      w.Uint64(*written);
+      JsonField(&w, "shared_memory_region", ro.shm.region->name());
+      JsonField(&w, "shared_memory_offset", ro.shm.offset);
+      JsonField(&w, "shared_memory_byte_size", *written);
       w.EndObject();
     } else if (ro.binary) {
       size_t before = binary_out.size();
       AppendBinary(*t, &binary_out);
       w.Key("parameters");
       w.StartObject();
-      w.Key("binary_data_size");
-      w.Uint64(binary_out.size() - before);
+      JsonField(&w, "binary_data_size", binary_out.size() - before);
       w.EndObject();
     } else {
       w.Key("data");

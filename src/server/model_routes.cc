@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json_fields.h"
 #include "runtime/log.h"
 #include "server/api_server.h"
 #include "server/json_util.h"
@@ -20,10 +21,8 @@ void WriteTensorInfos(const std::vector<TensorInfo>& ts, JsonWriter* w) {
   w->StartArray();
   for (const TensorInfo& t : ts) {
     w->StartObject();
-    w->Key("name");
-    WriteString(t.name, w);
-    w->Key("dtype");
-    WriteString(DTypeName(t.dtype), w);
+    JsonField(w, "name", t.name);
+    JsonField(w, "dtype", DTypeName(t.dtype));
     w->Key("shape");
     WriteShape(t.shape, w);
     w->EndObject();
@@ -34,53 +33,35 @@ void WriteTensorInfos(const std::vector<TensorInfo>& ts, JsonWriter* w) {
 void WriteModel(const ModelEntry& e, bool detail, JsonWriter* w) {
   const runtime::ModelRecord& r = e.record();
   w->StartObject();
-  w->Key("id");
-  WriteString(r.id, w);
-  w->Key("name");
-  WriteString(r.name, w);
-  w->Key("namespace");
-  WriteString(r.ns, w);
-  w->Key("version");
-  WriteString(r.version, w);
-  w->Key("plugin_id");
-  WriteString(e.plugin_id(), w);
-  w->Key("status");
-  WriteString(runtime::ModelStateName(e.state()), w);
-  w->Key("framework");
-  WriteString(r.framework, w);
-  w->Key("execution_format");
-  WriteString(r.execution_format, w);
-  w->Key("path");
-  WriteString(r.path, w);
+  JsonField(w, "id", r.id);
+  JsonField(w, "name", r.name);
+  JsonField(w, "namespace", r.ns);
+  JsonField(w, "version", r.version);
+  JsonField(w, "plugin_id", e.plugin_id());
+  JsonField(w, "status", runtime::ModelStateName(e.state()));
+  JsonField(w, "framework", r.framework);
+  JsonField(w, "execution_format", r.execution_format);
+  JsonField(w, "path", r.path);
   std::string err = e.error();
   if (!err.empty()) {
-    w->Key("error");
-    WriteString(err, w);
+    JsonField(w, "error", err);
   }
   if (detail) {
-    w->Key("description");
-    WriteString(r.description, w);
-    w->Key("package_dir");
-    WriteString(r.package_dir, w);
-    w->Key("manifest_path");
-    WriteString(r.manifest_path, w);
-    w->Key("source");
-    WriteString(r.source, w);
+    JsonField(w, "description", r.description);
+    JsonField(w, "package_dir", r.package_dir);
+    JsonField(w, "manifest_path", r.manifest_path);
+    JsonField(w, "source", r.source);
     w->Key("inputs");
     WriteTensorInfos(e.inputs(), w);
     w->Key("outputs");
     WriteTensorInfos(e.outputs(), w);
-    w->Key("memory_bytes");
-    w->Int64(e.memory_bytes());
+    JsonField(w, "memory_bytes", e.memory_bytes());
     const runtime::ModelStats& st = e.stats();
-    w->Key("inference_requests");
-    w->Uint64(st.requests.load());
+    JsonField(w, "inference_requests", st.requests.load());
     w->Key("stats");
     w->StartObject();
-    w->Key("requests");
-    w->Uint64(st.requests.load());
-    w->Key("failures");
-    w->Uint64(st.failures.load());
+    JsonField(w, "requests", st.requests.load());
+    JsonField(w, "failures", st.failures.load());
     // Estimated from the histograms (linear within a bucket).
     const std::pair<const char*, const runtime::Histogram*> hs[] = {{"latency", &st.latency},
                                                                     {"queue", &st.queue},
@@ -93,8 +74,7 @@ void WriteModel(const ModelEntry& e, bool detail, JsonWriter* w) {
       }
     }
     w->EndObject();
-    w->Key("inference_endpoint");
-    WriteString("/models/" + r.id + "/inference", w);
+    JsonField(w, "inference_endpoint", "/models/" + r.id + "/inference");
   }
   w->EndObject();
 }
@@ -133,26 +113,16 @@ void ApiServer::RegisterModel(const HttpRequest& req, HttpResponse* resp) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("model_id");
-  WriteString(e.id(), &w);
-  w.Key("name");
-  WriteString(e.record().name, &w);
-  w.Key("version");
-  WriteString(e.record().version, &w);
-  w.Key("state");
-  WriteString(runtime::ModelStateName(e.state()), &w);
-  w.Key("plugin_id");
-  WriteString(e.plugin_id(), &w);
-  w.Key("framework");
-  WriteString(e.record().framework, &w);
-  w.Key("path");
-  WriteString(e.record().path, &w);
-  w.Key("message");
-  w.String("model registered");
-  w.Key("inference_endpoint");
-  WriteString("/models/" + e.id() + "/inference", &w);
+  JsonField(&w, "status", "success");
+  JsonField(&w, "model_id", e.id());
+  JsonField(&w, "name", e.record().name);
+  JsonField(&w, "version", e.record().version);
+  JsonField(&w, "state", runtime::ModelStateName(e.state()));
+  JsonField(&w, "plugin_id", e.plugin_id());
+  JsonField(&w, "framework", e.record().framework);
+  JsonField(&w, "path", e.record().path);
+  JsonField(&w, "message", "model registered");
+  JsonField(&w, "inference_endpoint", "/models/" + e.id() + "/inference");
   w.EndObject();
   resp->SetJson(200, sb.GetString());
 }
@@ -162,14 +132,12 @@ void ApiServer::ListModels(HttpResponse* resp) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
-  w.Key("status");
-  w.String("success");
+  JsonField(&w, "status", "success");
   w.Key("models");
   w.StartArray();
   for (const auto& e : list) WriteModel(*e, false, &w);
   w.EndArray();
-  w.Key("total");
-  w.Uint64(list.size());
+  JsonField(&w, "total", list.size());
   w.EndObject();
   resp->SetJson(200, sb.GetString());
 }
@@ -180,8 +148,7 @@ void ApiServer::GetModel(std::string_view id, HttpResponse* resp) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
-  w.Key("status");
-  w.String("success");
+  JsonField(&w, "status", "success");
   w.Key("model");
   WriteModel(*e, true, &w);
   w.EndObject();
@@ -263,16 +230,11 @@ void ApiServer::RawInference(ModelEntry& e, runtime::LoadedModel& model, const H
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("model_id");
-  WriteString(e.id(), &w);
-  w.Key("inference_time_us");
-  w.Int64(plugin_us);
-  w.Key("queue_time_us");
-  w.Int64(queue_us);
-  w.Key("output_size");
-  w.Uint64(out.size());
+  JsonField(&w, "status", "success");
+  JsonField(&w, "model_id", e.id());
+  JsonField(&w, "inference_time_us", plugin_us);
+  JsonField(&w, "queue_time_us", queue_us);
+  JsonField(&w, "output_size", out.size());
   w.Key("outputs");
   if (is_json && parsed.IsObject()) {
     parsed.Accept(w);
@@ -346,16 +308,11 @@ void ApiServer::Inference(std::string_view id, const HttpRequest& req, HttpRespo
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("model_id");
-  WriteString(e->id(), &w);
-  w.Key("inference_time_us");
-  w.Int64(plugin_us);
-  w.Key("queue_time_us");
-  w.Int64(queue_us);
-  w.Key("output_size");
-  w.Uint64(output_bytes);
+  JsonField(&w, "status", "success");
+  JsonField(&w, "model_id", e->id());
+  JsonField(&w, "inference_time_us", plugin_us);
+  JsonField(&w, "queue_time_us", queue_us);
+  JsonField(&w, "output_size", output_bytes);
   w.Key("output_names");
   w.StartArray();
   for (const auto& [name, t] : outputs) WriteString(name, &w);

@@ -8,6 +8,7 @@
 // turn it on. Failures answer 400 with {"error": ...} as Triton's protocol asks (405 for a
 // wrong method, 404 for a path that is no route). The regions live in shm_ (ShmRegistry); the
 // inference side is in kserve_routes.cc.
+#include "core/json_fields.h"
 #include "server/api_server.h"
 #include "server/json_util.h"
 #include "server/shm_registry.h"
@@ -29,14 +30,10 @@ void WriteStatus(const std::vector<ShmRegistry::RegionPtr>& regions, HttpRespons
   w.StartArray();
   for (const ShmRegistry::RegionPtr& r : regions) {
     w.StartObject();
-    w.Key("name");
-    WriteString(r->name(), &w);
-    w.Key("key");
-    WriteString(r->key(), &w);
-    w.Key("offset");
-    w.Uint64(r->offset());
-    w.Key("byte_size");
-    w.Uint64(r->byte_size());
+    JsonField(&w, "name", r->name());
+    JsonField(&w, "key", r->key());
+    JsonField(&w, "offset", r->offset());
+    JsonField(&w, "byte_size", r->byte_size());
     w.EndObject();
   }
   w.EndArray();
