@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "activation_reference.h"
 #include "kernel_test_util.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/cpu_features.h"
@@ -18,22 +19,9 @@ namespace {
 using internal::ConvIsa;
 using internal::DepthwiseGeom;
 
+// NaN passes through every activation (the kernels' max/min keep it).
 double Act(const ActivationParams& a, double v) {
-  if (std::isnan(v)) return v;
-  switch (a.kind) {
-    case Activation::kRelu:
-      return v > 0 ? v : 0;
-    case Activation::kClip:
-      return std::min<double>(std::max<double>(v, a.min), a.max);
-    case Activation::kSilu:
-      return v / (1 + std::exp(-v));
-    case Activation::kSigmoid:
-      return 1 / (1 + std::exp(-v));
-    case Activation::kHardSwish:
-      return v * std::min(1.0, std::max(0.0, v / 6 + 0.5));
-    default:
-      return v;
-  }
+  return std::isnan(v) ? v : testing::ReferenceActivation(a, v);
 }
 
 struct Case {

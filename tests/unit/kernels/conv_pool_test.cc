@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "activation_reference.h"
 #include "kernel_test_util.h"
 #include "kernels/cpu/nn.h"
 
@@ -15,19 +16,6 @@ namespace {
 using namespace testing;  // NOLINT
 
 class ConvPoolTest : public BothPaths {};
-
-double Act(const ActivationParams& a, double v) {
-  switch (a.kind) {
-    case Activation::kRelu:
-      return v > 0 ? v : 0;
-    case Activation::kSigmoid:
-      return 1 / (1 + std::exp(-v));
-    case Activation::kClip:
-      return std::min<double>(std::max<double>(v, a.min), a.max);
-    default:
-      return v;
-  }
-}
 
 void CheckConv(const Tensor& x, const Tensor& w, const Tensor* b, const Conv2dParams& p) {
   SCOPED_TRACE("x " + ShapeToString(x.shape()) + " w " + ShapeToString(w.shape()) + " groups " +
@@ -61,7 +49,7 @@ void CheckConv(const Tensor& x, const Tensor& w, const Tensor* b, const Conv2dPa
               }
             }
           }
-          const double want = Act(p.activation, acc);
+          const double want = ReferenceActivation(p.activation, acc);
           const double got = y.GetAsDouble(((n * M + m) * OH + oy) * OW + ox);
           ASSERT_TRUE(Close(got, want, 1e-4, 1e-4))
               << n << "," << m << "," << oy << "," << ox << " got " << got << " want " << want;

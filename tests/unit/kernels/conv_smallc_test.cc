@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "activation_reference.h"
 #include "conv_test_case.h"
 #include "kernel_test_util.h"
 #include "kernels/cpu/conv2d_smallc.h"
@@ -109,10 +110,7 @@ TEST(ConvSmallChannelScalar, RowsMatchDirectLoop) {
               }
             }
           }
-          double want = acc;
-          if (t.act == Activation::kClip) want = std::min(0.75, std::max(-0.5, acc));
-          if (t.act == Activation::kHardSwish)
-            want = acc * std::min(1.0, std::max(0.0, acc / 6 + 0.5));
+          const double want = testing::ReferenceActivation(g.act, acc);
           ASSERT_NEAR(got, want, 2e-4 * (1 + std::fabs(want))) << o << "," << oy << "," << ox;
         }
       }

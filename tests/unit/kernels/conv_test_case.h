@@ -9,6 +9,7 @@
 #include <cmath>
 #include <random>
 
+#include "activation_reference.h"
 #include "kernel_test_util.h"
 #include "kernels/cpu/nn.h"
 
@@ -68,6 +69,7 @@ inline void ExpectMatchesDirectLoop(const ConvCase& k, const ConvOperands& o, co
   const float* wp = static_cast<const float*>(o.w.raw_data());
   const float* bp = static_cast<const float*>(o.b.raw_data());
   const float* yp = static_cast<const float*>(y.raw_data());
+  const ActivationParams act = ParamsFor(k).activation;
   for (int64_t n = 0; n < k.n; ++n) {
     for (int64_t m = 0; m < k.m; ++m) {
       const int64_t grp = m / mg;
@@ -88,13 +90,7 @@ inline void ExpectMatchesDirectLoop(const ConvCase& k, const ConvOperands& o, co
           }
           const int64_t at = ((n * k.m + m) * oh + oy) * ow + ox;
           if (addend != nullptr) acc += addend[at];
-          double want = acc;
-          if (k.act == Activation::kRelu) want = std::max(0.0, acc);
-          if (k.act == Activation::kClip) want = std::min(0.75, std::max(-0.5, acc));
-          if (k.act == Activation::kSilu) want = acc / (1 + std::exp(-acc));
-          if (k.act == Activation::kSigmoid) want = 1 / (1 + std::exp(-acc));
-          if (k.act == Activation::kHardSwish)
-            want = acc * std::min(1.0, std::max(0.0, acc / 6 + 0.5));
+          const double want = ReferenceActivation(act, acc);
           const double got = yp[at];
           ASSERT_LE(std::fabs(got - want), 2e-4 * (1 + std::fabs(want)))
               << n << "," << m << "," << oy << "," << ox << " got " << got << " want " << want;

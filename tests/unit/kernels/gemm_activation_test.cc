@@ -6,40 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "activation_reference.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/activation_internal.h"
 #include "kernels/cpu/cpu_features.h"
 
 namespace mlos::kernels {
 namespace {
-
-double Reference(const ActivationParams& p, double x) {
-  switch (p.kind) {
-    case Activation::kNone:
-      return x;
-    case Activation::kRelu:
-      return x > 0 ? x : 0;
-    case Activation::kLeakyRelu:
-      return x >= 0 ? x : x * p.alpha;
-    case Activation::kClip:
-      return std::min<double>(std::max<double>(x, p.min), p.max);
-    case Activation::kSigmoid:
-      return 1 / (1 + std::exp(-x));
-    case Activation::kTanh:
-      return std::tanh(x);
-    case Activation::kGelu:
-      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    case Activation::kGeluTanh:
-      return 0.5 * x * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case Activation::kSilu:
-      return x / (1 + std::exp(-x));
-    case Activation::kHardSigmoid:
-      return std::min(1.0, std::max(0.0, double(p.alpha) * x + double(p.beta)));
-    case Activation::kHardSwish:
-      return x * std::min(1.0, std::max(0.0, x / 6 + 0.5));
-  }
-  return x;
-}
 
 using ApplyFn = void (*)(const ActivationParams&, float*, int64_t);
 
@@ -81,7 +54,7 @@ TEST(Activation, MatchesReferenceOnEveryPath) {
       path.fn(p, y.data(), int64_t(y.size()));
       int bad = 0;
       for (size_t i = 0; i < xs.size() && bad < 5; ++i) {
-        const double want = Reference(p, double(xs[i]));
+        const double want = testing::ReferenceActivation(p, double(xs[i]));
         // A few ulp relative, or 4e-7 absolute (the erf approximation's floor).
         const double tol = std::max(4e-7, 8 * 6e-8 * std::abs(want));
         if (!(std::abs(double(y[i]) - want) <= tol)) {

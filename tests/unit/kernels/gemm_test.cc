@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "activation_reference.h"
 #include "kernels/cpu/gemm_internal.h"
 
 namespace mlos::kernels {
@@ -22,34 +23,6 @@ std::vector<float> RandomVector(size_t n, std::mt19937& rng) {
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
-}
-
-double RefActivation(const ActivationParams& p, double x) {
-  switch (p.kind) {
-    case Activation::kNone:
-      return x;
-    case Activation::kRelu:
-      return x > 0 ? x : 0;
-    case Activation::kLeakyRelu:
-      return x >= 0 ? x : x * p.alpha;
-    case Activation::kClip:
-      return std::min<double>(std::max<double>(x, p.min), p.max);
-    case Activation::kSigmoid:
-      return 1 / (1 + std::exp(-x));
-    case Activation::kTanh:
-      return std::tanh(x);
-    case Activation::kGelu:
-      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    case Activation::kGeluTanh:
-      return 0.5 * x * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case Activation::kSilu:
-      return x / (1 + std::exp(-x));
-    case Activation::kHardSigmoid:
-      return std::min(1.0, std::max(0.0, double(p.alpha) * x + double(p.beta)));
-    case Activation::kHardSwish:
-      return x * std::min(1.0, std::max(0.0, x / 6 + 0.5));
-  }
-  return x;
 }
 
 // Reference on GemmArgs; c_in is C before the call.
@@ -70,7 +43,7 @@ std::vector<double> Reference(const GemmArgs& g, const std::vector<float>& c_in,
       if (g.bias != nullptr) v += g.bias[j];
       if (g.row_bias != nullptr) v += g.row_bias[i];
       if (addend != nullptr) v += addend[i * addend_ld + j];
-      out[size_t(i * g.ldc + j)] = RefActivation(g.activation, v);
+      out[size_t(i * g.ldc + j)] = testing::ReferenceActivation(g.activation, v);
     }
   }
   return out;
