@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/conv2d_direct_a.h"
 #include "kernels/cpu/conv2d_pointwise.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm_internal.h"
@@ -449,8 +450,11 @@ namespace {
 // 8 + 8). Output channels in whole 32-column slivers.
 // Not for few input channels: the 3-channel stems keep their direct kernel (conv2d_smallc;
 // 7x7 s2 3->64 @224, 1-thread: 1.23 ms there, 1.35-1.50 ms here).
+// With the 14-row kernel (conv2d_direct_a.h) also rows of 14 pixels (one tile each) and 7 (a
+// tile per pair of rows); the transposed form packed A per call and per task for them.
 bool DirectTPreferred(const ImplicitConvGeom& g) {
-  return g.ow >= 28 && g.mg % 32 == 0 && g.cg >= 32 && ImplicitConvSupported(g) &&
+  const bool rows_fit = g.ow >= 28 || (DirectA14Available() && (g.ow == 14 || g.ow == 7));
+  return rows_fit && g.mg % 32 == 0 && g.cg >= 32 && ImplicitConvSupported(g) &&
          MicroKernels().direct_a_kernel != nullptr && MicroKernels().mr == 12;
 }
 
