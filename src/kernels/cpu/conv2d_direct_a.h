@@ -29,4 +29,22 @@ void DirectA14Kernel(int64_t kc, const float* a, const int64_t* aoffs, int split
                      const float* bp, float* c, int64_t ldc, int mr, int nr,
                      const gemm_internal::TileEpilogue& ep);
 
+// The whole-depth form: one call computes a tile over all k depth steps of a prepacked W^T
+// (PackedMatrix layout: depth blocks of kc, block pb at packed + pb * n_pad, its 32-column
+// sliver jr at + jr * min(kc, k - pb)) with the accumulators in registers throughout, then
+// writes the tile transposed into NCHW planes: channel jr + j, pixels q0 .. q0 + mr - 1 at
+// y + (jr + j) * hw + q0, after + bias, + the residual addend (same layout) and the activation.
+// No partial sums in memory and no separate transpose pass. rows: 14 (split 14 or 7) or 8
+// (split 8; the odd last row of a 7-wide plane).
+struct DirectAPlanesOut {
+  float* y = nullptr;
+  const float* sum = nullptr;  // optional, y's layout
+  int64_t hw = 0;
+  const float* bias = nullptr;  // optional, indexed by channel
+  const ActivationParams* act = nullptr;
+};
+void DirectAPlanesKernel(int64_t k, int64_t kc, int64_t n_pad, const float* packed, int64_t jr,
+                         const float* a, const int64_t* aoffs, int rows, int split, int64_t gap,
+                         int64_t q0, int mr, int nr, const DirectAPlanesOut& out);
+
 }  // namespace mlos::kernels::internal

@@ -506,6 +506,14 @@ void ImplicitGemmConvT(const ImplicitConvGeom& g, const float* x, const PackedMa
     d.c = yt;
     d.ldc = g.mg;
     d.bias = bias;
+    if (DirectAConvPlanesAvailable(wt, g.ow)) {
+      // Whole-depth tiles written straight into y with the addend and the activation.
+      d.y_planes = y;
+      d.sum = sum;
+      d.activation = act;
+      PackedSgemmDirectA(d, wt, pool);
+      return;
+    }
     if (sum == nullptr) d.activation = act;
     PackedSgemmDirectA(d, wt, pool);
   } else {

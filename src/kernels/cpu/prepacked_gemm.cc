@@ -189,6 +189,11 @@ bool DirectAConvAvailable(const PackedMatrix& b) {
          b.data_ != nullptr;
 }
 
+bool DirectAConvPlanesAvailable(const PackedMatrix& b, int64_t ow) {
+  return DirectAConvAvailable(b) && b.ks_->nr == 32 && internal::DirectA14Available() && ow > 0 &&
+         (ow % internal::kDirectA14Rows == 0 || 2 * ow == internal::kDirectA14Rows);
+}
+
 void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, ThreadPool& pool) {
   const KernelSet& ks = *b.ks_;
   const int64_t n = b.n_, k = b.k_, oh = args.oh, ow = args.ow;
@@ -219,6 +224,8 @@ void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, Thre
   // planes (<= 196 pixels, their padded input in L2) are one block: W^T is read once.
   const int64_t block_units = oh * ow <= 196 ? units : std::max<int64_t>(1, 4 / unit_rows);
   const int64_t gap = args.row_len - ow;
+  const bool planes = args.y_planes != nullptr && DirectAConvPlanesAvailable(b, ow);
+  if (args.y_planes != nullptr && !planes) return;  // the caller checks; never half-done
   auto body = [&](int64_t t, int64_t) {
     int64_t u0 = 0, u1 = units, j0 = 0, j1 = n;
     if (split_cols) {
@@ -230,6 +237,36 @@ void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, Thre
     }
     TileEpilogue ep;
     ep.act = args.activation.kind == Activation::kNone ? nullptr : &args.activation;
+    if (planes) {
+      internal::DirectAPlanesOut out;
+      out.y = args.y_planes;
+      out.sum = args.sum;
+      out.hw = oh * ow;
+      out.bias = args.bias;
+      out.act = ep.act;
+      for (int64_t ub = u0; ub < u1; ub += block_units) {
+        const int64_t ue = std::min(u1, ub + block_units);
+        for (int64_t jr = j0; jr < j1; jr += ks.nr) {
+          const int nr = static_cast<int>(std::min<int64_t>(ks.nr, j1 - jr));
+          for (int64_t u = ub; u < ue; ++u) {
+            const int64_t oy = u * unit_rows;
+            const float* arow = args.a + oy * args.row_len;
+            if (pairs) {
+              const bool two = oy + 1 < oh;
+              internal::DirectAPlanesKernel(k, ks.kc, b.n_pad_, packed, jr, arow, args.aoffs,
+                                            two ? kT14 : 8, kT14 / 2, gap, oy * ow,
+                                            static_cast<int>(two ? 2 * ow : ow), nr, out);
+              continue;
+            }
+            for (int64_t x0 = 0; x0 < ow; x0 += kT14) {
+              internal::DirectAPlanesKernel(k, ks.kc, b.n_pad_, packed, jr, arow + x0, args.aoffs,
+                                            kT14, kT14, 0, oy * ow + x0, kT14, nr, out);
+            }
+          }
+        }
+      }
+      return;
+    }
     for (int64_t ub = u0; ub < u1; ub += block_units) {
       const int64_t ue = std::min(u1, ub + block_units);
       for (int64_t jr = j0; jr < j1; jr += ks.nr) {

@@ -8,6 +8,7 @@
 // 16, 20), 13 valid rows, split rows with a gap, accumulation over depth blocks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -176,6 +177,79 @@ TEST(ConvDirectA, KernelTile) {
     }
   }
   std::free(bp);
+}
+
+// The whole-depth planes kernel on its own: W^T packed by hand in the PackedMatrix layout
+// (k = 300: depth blocks of 256 and 44; n = 40: slivers of 32 and 8 columns), the tile written
+// transposed into planes, with bias, addend and ReLU; 14 rows (split or not) and 8 rows, partial
+// row counts.
+TEST(ConvDirectA, PlanesKernelTile) {
+  if (!DirectA14Available()) GTEST_SKIP() << "no AVX-512";
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  constexpr int64_t kK = 300, kKc = 256, kN = 40, kNPad = 64, kSpan = 50, kHw = 61, kQ0 = 5;
+  std::vector<float> a(kK * kSpan + 64), wt(static_cast<size_t>(kK * kN));  // wt[p * kN + j]
+  for (float& v : a) v = u(rng);
+  for (float& v : wt) v = u(rng);
+  float* packed = static_cast<float*>(std::aligned_alloc(64, kK * kNPad * sizeof(float)));
+  ASSERT_NE(packed, nullptr);
+  for (int64_t pb = 0; pb < kK; pb += kKc) {
+    const int64_t kb = std::min(kKc, kK - pb);
+    for (int64_t j = 0; j < kNPad; ++j) {
+      for (int64_t p = 0; p < kb; ++p) {
+        packed[pb * kNPad + (j / 32) * 32 * kb + p * 32 + j % 32] =
+            j < kN ? wt[(pb + p) * kN + j] : 0.f;
+      }
+    }
+  }
+  std::vector<int64_t> offs(kK);
+  for (int64_t p = 0; p < kK; ++p) offs[p] = (p * 13) % kK * kSpan / 2;
+  std::vector<float> bias(kN), sum(kN * kHw);
+  for (float& v : bias) v = u(rng);
+  for (float& v : sum) v = u(rng);
+  ActivationParams relu;
+  relu.kind = Activation::kRelu;
+  struct Shape {
+    int rows, split, mr;
+  };
+  for (const Shape sh :
+       {Shape{14, 14, 14}, Shape{14, 7, 14}, Shape{14, 14, 11}, Shape{8, 8, 7}, Shape{8, 8, 8}}) {
+    for (int64_t jr : {0, 32}) {
+      for (bool with_sum : {false, true}) {
+        SCOPED_TRACE(::testing::Message() << "rows " << sh.rows << " split " << sh.split << " mr "
+                                          << sh.mr << " jr " << jr << " sum " << with_sum);
+        const int nr = static_cast<int>(std::min<int64_t>(32, kN - jr));
+        const int64_t gap = sh.split < sh.rows ? 4 : 0;
+        std::vector<float> y(kN * kHw, 0.25f);
+        DirectAPlanesOut out;
+        out.y = y.data();
+        out.sum = with_sum ? sum.data() : nullptr;
+        out.hw = kHw;
+        out.bias = bias.data();
+        out.act = &relu;
+        DirectAPlanesKernel(kK, kKc, kNPad, packed, jr, a.data(), offs.data(), sh.rows, sh.split,
+                            gap, kQ0, sh.mr, nr, out);
+        for (int64_t ch = 0; ch < kN; ++ch) {
+          for (int64_t q = 0; q < kHw; ++q) {
+            const float got = y[ch * kHw + q];
+            const int64_t i = q - kQ0;
+            if (ch < jr || ch >= jr + nr || i < 0 || i >= sh.mr) {
+              ASSERT_EQ(got, 0.25f) << ch << "," << q;  // outside the tile: untouched
+              continue;
+            }
+            double acc = bias[ch] + (with_sum ? sum[ch * kHw + q] : 0.f);
+            for (int64_t p = 0; p < kK; ++p) {
+              const int64_t at = offs[p] + i + (i >= sh.split ? gap : 0);
+              acc += static_cast<double>(a[at]) * wt[p * kN + ch];
+            }
+            acc = Act(Activation::kRelu, acc);
+            ASSERT_NEAR(got, acc, 1e-4 * (1 + std::fabs(acc))) << ch << "," << q;
+          }
+        }
+      }
+    }
+  }
+  std::free(packed);
 }
 
 }  // namespace
