@@ -137,6 +137,17 @@ void PlanesRows(int64_t k, int64_t kc, int64_t n_pad, const float* packed, int64
   __m512 acc[M][2];
 #pragma GCC unroll 16
   for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  // The tile's output (and addend) segments, one per channel plane, usually not cached: pulled
+  // in now so that the epilogue's stores do not wait on them.
+  for (int j = 0; j < nr; ++j) {
+    const int64_t at = (jr + j) * out.hw + q0;
+    _mm_prefetch(reinterpret_cast<const char*>(out.y + at), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(out.y + at + mr - 1), _MM_HINT_T0);
+    if (out.sum != nullptr) {
+      _mm_prefetch(reinterpret_cast<const char*>(out.sum + at), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(out.sum + at + mr - 1), _MM_HINT_T0);
+    }
+  }
   for (int64_t pb = 0; pb < k; pb += kc) {
     const int64_t kb = kc < k - pb ? kc : k - pb;
     const float* bp = packed + pb * n_pad + jr * kb;
