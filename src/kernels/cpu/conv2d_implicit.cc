@@ -17,7 +17,10 @@
 // 32-column slivers, the transposed form reads A in place instead (PackedSgemmDirectA): each
 // row tile is 8 or 12 consecutive pixels of one output row, i.e. consecutive floats of every
 // depth row of the padded planes, so neither operand is packed per call (the B packing was
-// ~14% of a 64-channel 56x56 layer).
+// ~14% of a 64-channel 56x56 layer). With the 14-row kernel (conv2d_direct_a.h) rows of 14
+// pixels and 7-pixel planes (pairs of rows) take that form too, and where the rows are whole
+// 14-row tiles each tile runs over the whole depth and is written transposed straight into y
+// (with the addend and activation): no Y^T buffer and no transpose pass.
 // Thread-safety: PackImplicitB only reads its context; the driver calls it from pool threads.
 #include <immintrin.h>
 
