@@ -17,13 +17,17 @@
 // 32-column slivers, the transposed form reads A in place instead (PackedSgemmDirectA): each
 // row tile is 8 or 12 consecutive pixels of one output row, i.e. consecutive floats of every
 // depth row of the padded planes, so neither operand is packed per call (the B packing was
-// ~14% of a 64-channel 56x56 layer).
+// ~14% of a 64-channel 56x56 layer). With the 14-row kernel (conv2d_direct_a.h) rows of 14
+// pixels and 7-pixel planes (pairs of rows) take that form too, and where the rows are whole
+// 14-row tiles each tile runs over the whole depth and is written transposed straight into y
+// (with the addend and activation): no Y^T buffer and no transpose pass.
 // Thread-safety: PackImplicitB only reads its context; the driver calls it from pool threads.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/conv2d_direct_a.h"
 #include "kernels/cpu/conv2d_pointwise.h"
 #include "kernels/cpu/conv_internal.h"
 #include "kernels/cpu/gemm_internal.h"
@@ -449,8 +453,11 @@ namespace {
 // 8 + 8). Output channels in whole 32-column slivers.
 // Not for few input channels: the 3-channel stems keep their direct kernel (conv2d_smallc;
 // 7x7 s2 3->64 @224, 1-thread: 1.23 ms there, 1.35-1.50 ms here).
+// With the 14-row kernel (conv2d_direct_a.h) also rows of 14 pixels (one tile each) and 7 (a
+// tile per pair of rows); the transposed form packed A per call and per task for them.
 bool DirectTPreferred(const ImplicitConvGeom& g) {
-  return g.ow >= 28 && g.mg % 32 == 0 && g.cg >= 32 && ImplicitConvSupported(g) &&
+  const bool rows_fit = g.ow >= 28 || (DirectA14Available() && (g.ow == 14 || g.ow == 7));
+  return rows_fit && g.mg % 32 == 0 && g.cg >= 32 && ImplicitConvSupported(g) &&
          MicroKernels().direct_a_kernel != nullptr && MicroKernels().mr == 12;
 }
 
@@ -502,6 +509,14 @@ void ImplicitGemmConvT(const ImplicitConvGeom& g, const float* x, const PackedMa
     d.c = yt;
     d.ldc = g.mg;
     d.bias = bias;
+    if (DirectAConvPlanesAvailable(wt, g.ow)) {
+      // Whole-depth tiles written straight into y with the addend and the activation.
+      d.y_planes = y;
+      d.sum = sum;
+      d.activation = act;
+      PackedSgemmDirectA(d, wt, pool);
+      return;
+    }
     if (sum == nullptr) d.activation = act;
     PackedSgemmDirectA(d, wt, pool);
   } else {

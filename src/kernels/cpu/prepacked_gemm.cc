@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "kernels/cpu/conv2d_direct_a.h"
 #include "kernels/cpu/gemm_internal.h"
 #include "kernels/cpu/gemm_kernels.h"
 #include "kernels/cpu/kernel_dispatch.h"
@@ -188,28 +189,88 @@ bool DirectAConvAvailable(const PackedMatrix& b) {
          b.data_ != nullptr;
 }
 
+bool DirectAConvPlanesAvailable(const PackedMatrix& b, int64_t ow) {
+  return DirectAConvAvailable(b) && b.ks_->nr == 32 && internal::DirectA14Available() && ow > 0 &&
+         (ow % internal::kDirectA14Rows == 0 || 2 * ow == internal::kDirectA14Rows);
+}
+
 void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, ThreadPool& pool) {
   const KernelSet& ks = *b.ks_;
   const int64_t n = b.n_, k = b.k_, oh = args.oh, ow = args.ow;
   if (oh <= 0 || ow <= 0 || n <= 0 || k <= 0) return;
+  constexpr int kT14 = internal::kDirectA14Rows;
+  // 14-row tiles where the AVX-512 kernel runs: whole tiles for rows of 14, 28, 56 pixels, and
+  // a 7-pixel-wide plane in pairs of rows (49 pixels: 14 + 14 + 14 + 7 rows computed, against
+  // 12 + 12 + 12 + 12 + 1 in 12-row tiles, the 1-row one costing about 0.4 of a full tile).
+  const bool t14 = ks.nr == 32 && internal::DirectA14Available();
+  const bool pairs = t14 && 2 * ow == kT14;
+  const int64_t unit_rows = pairs ? 2 : 1;
+  const int64_t units = (oh + unit_rows - 1) / unit_rows;
   int tasks = ThreadPool::InsideParallelRegion() ? 1 : pool.num_threads();
   const double work =
       static_cast<double>(oh * ow) * static_cast<double>(n) * static_cast<double>(k);
   tasks = static_cast<int>(std::clamp<double>(work / (1 << 18), 1, tasks));
-  tasks = static_cast<int>(std::min<int64_t>(tasks, oh));
+  const int64_t nt = (n + ks.nr - 1) / ks.nr;
+  // Split the output channels where W^T is large (ResNet's 14x14 and 7x7 layers: 2.4 and 9.4
+  // MB, read from L3): each task then streams its own part of W^T once, while the small padded
+  // input is read by both from their L2. Otherwise (56 and 28 pixel rows: W^T of 0.15 and 0.6
+  // MB) split the output rows: each task reads only its input rows.
+  const bool split_cols = tasks > 1 && k * n >= (int64_t{1} << 18) && nt >= tasks;
+  if (!split_cols) tasks = static_cast<int>(std::min<int64_t>(tasks, units));
   const float* packed = b.data_.get();
   // Blocks of output rows: each block reads W^T once per 32-column sliver while the block's
   // input rows stay in L2 across the slivers (re-reading W^T for every row tile, the
-  // 128-channel 28x28 layers stream 590 KB per 12 pixels; 1 vs 4 rows measured alike).
-  constexpr int64_t kRowsPerBlock = 4;
+  // 128-channel 28x28 layers stream 590 KB per 12 pixels; 1 vs 4 rows measured alike). Small
+  // planes (<= 196 pixels, their padded input in L2) are one block: W^T is read once.
+  const int64_t block_units = oh * ow <= 196 ? units : std::max<int64_t>(1, 4 / unit_rows);
+  const int64_t gap = args.row_len - ow;
+  const bool planes = args.y_planes != nullptr && DirectAConvPlanesAvailable(b, ow);
+  if (args.y_planes != nullptr && !planes) return;  // the caller checks; never half-done
   auto body = [&](int64_t t, int64_t) {
-    const int64_t y0 = oh * t / tasks, y1 = oh * (t + 1) / tasks;
+    int64_t u0 = 0, u1 = units, j0 = 0, j1 = n;
+    if (split_cols) {
+      j0 = std::min(n, nt * t / tasks * ks.nr);
+      j1 = std::min(n, nt * (t + 1) / tasks * ks.nr);
+    } else {
+      u0 = units * t / tasks;
+      u1 = units * (t + 1) / tasks;
+    }
     TileEpilogue ep;
     ep.act = args.activation.kind == Activation::kNone ? nullptr : &args.activation;
-    for (int64_t yb = y0; yb < y1; yb += kRowsPerBlock) {
-      const int64_t ye = std::min(y1, yb + kRowsPerBlock);
-      for (int64_t jr = 0; jr < n; jr += ks.nr) {
-        const int nr = static_cast<int>(std::min<int64_t>(ks.nr, n - jr));
+    if (planes) {
+      internal::DirectAPlanesOut out;
+      out.y = args.y_planes;
+      out.sum = args.sum;
+      out.hw = oh * ow;
+      out.bias = args.bias;
+      out.act = ep.act;
+      for (int64_t ub = u0; ub < u1; ub += block_units) {
+        const int64_t ue = std::min(u1, ub + block_units);
+        for (int64_t jr = j0; jr < j1; jr += ks.nr) {
+          const int nr = static_cast<int>(std::min<int64_t>(ks.nr, j1 - jr));
+          for (int64_t u = ub; u < ue; ++u) {
+            const int64_t oy = u * unit_rows;
+            const float* arow = args.a + oy * args.row_len;
+            if (pairs) {
+              const bool two = oy + 1 < oh;
+              internal::DirectAPlanesKernel(k, ks.kc, b.n_pad_, packed, jr, arow, args.aoffs,
+                                            two ? kT14 : 8, kT14 / 2, gap, oy * ow,
+                                            static_cast<int>(two ? 2 * ow : ow), nr, out);
+              continue;
+            }
+            for (int64_t x0 = 0; x0 < ow; x0 += kT14) {
+              internal::DirectAPlanesKernel(k, ks.kc, b.n_pad_, packed, jr, arow + x0, args.aoffs,
+                                            kT14, kT14, 0, oy * ow + x0, kT14, nr, out);
+            }
+          }
+        }
+      }
+      return;
+    }
+    for (int64_t ub = u0; ub < u1; ub += block_units) {
+      const int64_t ue = std::min(u1, ub + block_units);
+      for (int64_t jr = j0; jr < j1; jr += ks.nr) {
+        const int nr = static_cast<int>(std::min<int64_t>(ks.nr, j1 - jr));
         ep.bias = args.bias != nullptr ? args.bias + jr : nullptr;
         for (int64_t pc = 0; pc < k; pc += ks.kc) {
           const int64_t kc = std::min<int64_t>(ks.kc, k - pc);
@@ -220,20 +281,41 @@ void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, Thre
           const float* next = nullptr;
           if (pc + kc < k) {
             next = packed + (pc + kc) * b.n_pad_ + jr * std::min<int64_t>(ks.kc, k - pc - kc);
-          } else if (jr + ks.nr < n) {
+          } else if (jr + ks.nr < j1) {
             next = packed + (jr + ks.nr) * std::min<int64_t>(ks.kc, k);
           }
           ep.prefetch_b = next;
-          for (int64_t oy = yb; oy < ye; ++oy) {
-            // Row tiles within the output row: 12 pixels at a time, a remainder of 4 after a
-            // full tile taken as 8 + 8 (28 = 12 + 8 + 8: the 8-row form is the more
-            // efficient one).
+          const int64_t* aoffs = args.aoffs + pc;
+          for (int64_t u = ub; u < ue; ++u) {
+            const int64_t oy = u * unit_rows;
+            const float* arow = args.a + oy * args.row_len;
+            float* crow = args.c + oy * ow * args.ldc + jr;
+            if (pairs) {
+              if (oy + 1 < oh) {
+                internal::DirectA14Kernel(kc, arow, aoffs, kT14 / 2, gap, sliver, crow, args.ldc,
+                                          kT14, nr, ep);
+              } else {
+                ks.direct_a_kernel(kc, arow, aoffs, sliver, crow, args.ldc, static_cast<int>(ow),
+                                   nr, ep);
+              }
+              ep.prefetch_b = nullptr;
+              continue;
+            }
+            // Row tiles within the output row: 14 pixels at a time with the 14-row kernel;
+            // otherwise 12, a remainder of 4 after a full tile taken as 8 + 8 (28 = 12 + 8 + 8:
+            // the 8-row form is the more efficient one).
             for (int64_t x0 = 0, mr = 0; x0 < ow; x0 += mr) {
-              mr = ow - x0 == 16 ? 8 : std::min<int64_t>(ow - x0, ks.mr);
-              const float* a = args.a + oy * args.row_len + x0;
-              float* ctile = args.c + (oy * ow + x0) * args.ldc + jr;
-              ks.direct_a_kernel(kc, a, args.aoffs + pc, sliver, ctile, args.ldc,
-                                 static_cast<int>(mr), nr, ep);
+              const float* a = arow + x0;
+              float* ctile = crow + x0 * args.ldc;
+              if (t14 && ow - x0 >= kT14 - 1 && ow - x0 != 16) {
+                mr = std::min<int64_t>(ow - x0, kT14);
+                internal::DirectA14Kernel(kc, a, aoffs, kT14, 0, sliver, ctile, args.ldc,
+                                          static_cast<int>(mr), nr, ep);
+              } else {
+                mr = ow - x0 == 16 ? 8 : std::min<int64_t>(ow - x0, ks.mr);
+                ks.direct_a_kernel(kc, a, aoffs, sliver, ctile, args.ldc, static_cast<int>(mr), nr,
+                                   ep);
+              }
               ep.prefetch_b = nullptr;
             }
           }

@@ -59,8 +59,16 @@ struct DirectAConvArgs {
   int64_t ldc = 0;
   const float* bias = nullptr;
   ActivationParams activation;
+  // Optional (only where DirectAConvPlanesAvailable): C is not written; each tile runs over the
+  // whole depth and writes its transpose into NCHW planes y_planes (b.n() planes of oh*ow),
+  // adding sum (same layout, optional) before the activation.
+  float* y_planes = nullptr;
+  const float* sum = nullptr;
 };
 bool DirectAConvAvailable(const PackedMatrix& b);
+// Whether the planes form (DirectAConvArgs::y_planes) runs for output rows of ow pixels: the
+// 14-row kernel (conv2d_direct_a.h) in whole tiles (ow a multiple of 14, or 7: pairs of rows).
+bool DirectAConvPlanesAvailable(const PackedMatrix& b, int64_t ow);
 void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b, ThreadPool& pool);
 
 class PackedMatrix {
@@ -76,6 +84,7 @@ class PackedMatrix {
  private:
   friend void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& pool);
   friend bool DirectAConvAvailable(const PackedMatrix& b);
+  friend bool DirectAConvPlanesAvailable(const PackedMatrix& b, int64_t ow);
   friend void PackedSgemmDirectA(const DirectAConvArgs& args, const PackedMatrix& b,
                                  ThreadPool& pool);
   PackedMatrix() = default;
