@@ -40,21 +40,23 @@ float ReduceAdd(__m512 v) {
 
 }  // namespace
 
-void MaskedSoftmaxRowAvx512(float* x, int64_t n, const float* m) {
+void MaskedSoftmaxRowAvx512(float* x, int64_t n, const float* m, float scale) {
   const int64_t full = n / 16 * 16;
   const __mmask16 tail = static_cast<__mmask16>((1u << (n - full)) - 1);
   const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  // Pass 1: add the mask, track the maximum (masked-off tail lanes read as -inf). Masked max
-  // forms: GCC 12 warns (maybe-uninitialized) on the plain ones.
+  const __m512 scale_v = _mm512_set1_ps(scale);
+  const bool scaled = scale != 1.f;
+  // Pass 1: scale, add the mask, track the maximum over the row's lanes only (the tail's
+  // masked-off lanes would be -inf times the scale). Masked max forms: GCC 12 warns
+  // (maybe-uninitialized) on the plain ones.
   __m512 mx = neg_inf;
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 k = j < full ? __mmask16(0xFFFF) : tail;
     __m512 v = _mm512_mask_loadu_ps(neg_inf, k, x + j);
-    if (m != nullptr) {
-      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, m + j));
-      _mm512_mask_storeu_ps(x + j, k, v);
-    }
-    mx = _mm512_mask_max_ps(mx, __mmask16(0xFFFF), mx, v);
+    if (scaled) v = _mm512_mul_ps(v, scale_v);
+    if (m != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, m + j));
+    if (scaled || m != nullptr) _mm512_mask_storeu_ps(x + j, k, v);
+    mx = _mm512_mask_max_ps(mx, k, mx, v);
   }
   const __m512 shift = _mm512_set1_ps(ReduceMax(mx));
   // Pass 2: exponentials and their sum (tail lanes add 0).

@@ -7,9 +7,10 @@
 
 namespace mlos::kernels::internal {
 
-// x[j] += m[j] for j < n when m is not null (unit stride), then x is replaced by its softmax.
-// A row whose every value is -inf comes out NaN, as an unfused Softmax gives. 16 lanes with a
-// masked tail, so any n >= 1 stays vectorised. Call only after gemm_internal::UseAvx512().
-void MaskedSoftmaxRowAvx512(float* x, int64_t n, const float* m);
+// x[j] = scale * x[j] (+ m[j] when m is not null, unit stride) for j < n, then x is replaced by
+// its softmax. A row whose every value is -inf comes out NaN, as an unfused Softmax gives. 16
+// lanes with a masked tail, so any n >= 1 stays vectorised. Call only after
+// gemm_internal::UseAvx512().
+void MaskedSoftmaxRowAvx512(float* x, int64_t n, const float* m, float scale = 1.f);
 
 }  // namespace mlos::kernels::internal
