@@ -174,9 +174,15 @@ Status AttentionHeadRows(const AttentionHeadArgs& a, int64_t r0, int64_t r1) {
   for (int64_t i0 = r0; i0 < r1; i0 += rb) {
     const int64_t rows = std::min(rb, r1 - i0);
     Product(ks, rows, a.s, a.d, a.q + i0 * a.q_rs, a.q_rs, a.q_cs, q_alpha, kt, ap, scores, s_ld);
-    for (int64_t i = 0; i < rows; ++i) {
-      const float* m = a.mask != nullptr ? a.mask + (i0 + i) * a.mask_rs : nullptr;
-      SoftmaxRow(scores + i * s_ld, a.s, m, a.mask_cs, softmax_scale, avx2, avx512);
+    if (avx512 && (a.mask == nullptr || a.mask_cs == 1)) {
+      internal::MaskedSoftmaxRowsAvx512(scores, s_ld, rows, a.s,
+                                        a.mask != nullptr ? a.mask + i0 * a.mask_rs : nullptr,
+                                        a.mask_rs, softmax_scale);
+    } else {
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* m = a.mask != nullptr ? a.mask + (i0 + i) * a.mask_rs : nullptr;
+        SoftmaxRow(scores + i * s_ld, a.s, m, a.mask_cs, softmax_scale, avx2, avx512);
+      }
     }
     Product(ks, rows, a.dv, a.s, scores, s_ld, 1, 1.f, vp, ap, a.o + i0 * a.o_rs, a.o_rs);
   }

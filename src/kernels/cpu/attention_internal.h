@@ -13,4 +13,10 @@ namespace mlos::kernels::internal {
 // gemm_internal::UseAvx512().
 void MaskedSoftmaxRowAvx512(float* x, int64_t n, const float* m, float scale = 1.f);
 
+// MaskedSoftmaxRowAvx512 on `rows` rows: row i at x + i * ld, its mask (when m is not null) at
+// m + i * m_rs (m_rs 0: one mask row for all). Several rows at a time, so their dependency
+// chains overlap.
+void MaskedSoftmaxRowsAvx512(float* x, int64_t ld, int64_t rows, int64_t n, const float* m,
+                             int64_t m_rs, float scale);
+
 }  // namespace mlos::kernels::internal
