@@ -1,6 +1,8 @@
 // One attention head on the GEMM micro-kernels: pack K^T and V once, then per block of query
 // rows pack scale * Q, compute the scores tile by tile into scratch, softmax them in place and
-// multiply by V straight into O.
+// multiply by V straight into O. With the row-major direct-A kernel (AVX-512), Q and the
+// probabilities are read in place instead (only a last partial row tile is packed) and the
+// scale is applied in the softmax's first pass.
 #include "kernels/cpu/attention.h"
 
 #include <algorithm>
@@ -57,12 +59,31 @@ void Product(const KernelSet& ks, int64_t rows, int64_t n, int64_t depth, const 
     return;
   }
   TileEpilogue ep;
+  // A row-major with alpha 1 (the probabilities; Q when the scale is left to the softmax): full
+  // row tiles read A in place, only a last partial tile is packed.
+  const bool direct = ks.rows_a_kernel != nullptr && ks.mr == 12 && a_cs == 1 && alpha == 1.f;
+  const int64_t full = direct ? rows / ks.mr * ks.mr : 0;
   for (int64_t pc = 0; pc < depth; pc += ks.kc) {
     const int64_t kc = std::min<int64_t>(ks.kc, depth - pc);
-    PackA(ks, a + pc * a_cs, a_rs, a_cs, rows, kc, alpha, abuf);
     ep.first = pc == 0;
     ep.last = pc + kc >= depth;
     const float* bblock = bpacked + pc * n_pad;
+    if (direct) {
+      if (full < rows) ks.pack_a(a + full * a_rs + pc, a_rs, 1, rows - full, kc, 1.f, abuf);
+      for (int64_t jr = 0; jr < n; jr += ks.nr) {
+        const int nr = static_cast<int>(std::min<int64_t>(ks.nr, n - jr));
+        for (int64_t ir = 0; ir < full; ir += ks.mr) {
+          ks.rows_a_kernel(kc, a + ir * a_rs + pc, a_rs, bblock + jr * kc, c + ir * ldc + jr, ldc,
+                           nr, ep);
+        }
+        if (full < rows) {
+          ks.kernel(kc, abuf, bblock + jr * kc, c + full * ldc + jr, ldc,
+                    static_cast<int>(rows - full), nr, ep);
+        }
+      }
+      continue;
+    }
+    PackA(ks, a + pc * a_cs, a_rs, a_cs, rows, kc, alpha, abuf);
     for (int64_t jr = 0; jr < n; jr += ks.nr) {
       const int nr = static_cast<int>(std::min<int64_t>(ks.nr, n - jr));
       for (int64_t ir = 0; ir < rows; ir += ks.mr) {
@@ -75,10 +96,18 @@ void Product(const KernelSet& ks, int64_t rows, int64_t n, int64_t depth, const 
 
 // Adds the mask row, then replaces the row by its softmax. A row whose every score is -inf
 // comes out NaN, as the unfused Softmax would give.
-void SoftmaxRow(float* x, int64_t n, const float* m, int64_t m_cs, bool avx2, bool avx512) {
+void SoftmaxRow(float* x, int64_t n, const float* m, int64_t m_cs, float scale, bool avx2,
+                bool avx512) {
   if (avx512 && (m == nullptr || m_cs == 1)) {
-    internal::MaskedSoftmaxRowAvx512(x, n, m);
+    internal::MaskedSoftmaxRowAvx512(x, n, m, scale);
     return;
+  }
+  if (scale != 1.f) {
+    if (avx2) {
+      internal::AffineF32Avx2(x, scale, 0.f, x, n);
+    } else {
+      for (int64_t j = 0; j < n; ++j) x[j] *= scale;
+    }
   }
   if (m != nullptr) {
     if (m_cs == 1 && avx2) {
@@ -136,12 +165,24 @@ Status AttentionHeadRows(const AttentionHeadArgs& a, int64_t r0, int64_t r1) {
   // K^T(p, j) = K(j, p): depth d, n = s. V(p, j): depth s, n = dv.
   PackBBlocks(ks, a.k, a.k_cs, a.k_rs, a.d, a.s, kt);
   PackBBlocks(ks, a.v, a.v_rs, a.v_cs, a.s, a.dv, vp);
+  // A row-major Q is read in place (no packing pass) when the scale can move to the softmax's
+  // first pass instead of the packing of Q (AVX-512, where the softmax takes it for free).
+  const bool scale_in_softmax =
+      ks.rows_a_kernel != nullptr && a.q_cs == 1 && avx512 && (a.mask == nullptr || a.mask_cs == 1);
+  const float q_alpha = scale_in_softmax ? 1.f : a.scale;
+  const float softmax_scale = scale_in_softmax ? a.scale : 1.f;
   for (int64_t i0 = r0; i0 < r1; i0 += rb) {
     const int64_t rows = std::min(rb, r1 - i0);
-    Product(ks, rows, a.s, a.d, a.q + i0 * a.q_rs, a.q_rs, a.q_cs, a.scale, kt, ap, scores, s_ld);
-    for (int64_t i = 0; i < rows; ++i) {
-      const float* m = a.mask != nullptr ? a.mask + (i0 + i) * a.mask_rs : nullptr;
-      SoftmaxRow(scores + i * s_ld, a.s, m, a.mask_cs, avx2, avx512);
+    Product(ks, rows, a.s, a.d, a.q + i0 * a.q_rs, a.q_rs, a.q_cs, q_alpha, kt, ap, scores, s_ld);
+    if (avx512 && (a.mask == nullptr || a.mask_cs == 1)) {
+      internal::MaskedSoftmaxRowsAvx512(scores, s_ld, rows, a.s,
+                                        a.mask != nullptr ? a.mask + i0 * a.mask_rs : nullptr,
+                                        a.mask_rs, softmax_scale);
+    } else {
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* m = a.mask != nullptr ? a.mask + (i0 + i) * a.mask_rs : nullptr;
+        SoftmaxRow(scores + i * s_ld, a.s, m, a.mask_cs, softmax_scale, avx2, avx512);
+      }
     }
     Product(ks, rows, a.dv, a.s, scores, s_ld, 1, 1.f, vp, ap, a.o + i0 * a.o_rs, a.o_rs);
   }

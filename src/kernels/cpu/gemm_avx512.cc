@@ -38,9 +38,13 @@ constexpr int kNr = 16 * kVecs;
 //
 // DirectA: A is not packed; row i at depth step p is ap[aoffs[p] + i] (a conv's padded input
 // read in place: the tile's rows are consecutive pixels of one output row).
-template <int M, int V, bool DirectA = false>
+// RowsA: A is not packed; row i at depth step p is ap[i * lda + p] (a row-major activation read
+// in place, as MLAS does: no packing pass, and at 2 threads split by columns no task packs the
+// same A twice). All M rows are read, so M must not exceed the rows that exist.
+template <int M, int V, bool DirectA = false, bool RowsA = false>
 void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr,
-                      int nr, const TileEpilogue& ep, const int64_t* aoffs = nullptr) {
+                      int nr, const TileEpilogue& ep, const int64_t* aoffs = nullptr,
+                      int64_t lda = 0) {
   static_assert(V >= 1 && V <= kVecs);
   __m512 acc[M][V];
 #pragma GCC unroll 32
@@ -69,14 +73,27 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
     __m512 b[V];
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) b[v] = _mm512_load_ps(bp + 16 * v);
-    const float* arow = DirectA ? ap + aoffs[p] : ap;
+    if constexpr (RowsA) {
+      // Rows in groups of four off one base, offsets 0, lda, 2 lda, 3 lda: x86 addressing
+      // (base + index * scale) needs no register per row.
 #pragma GCC unroll 32
-    for (int i = 0; i < M; ++i) {
-      const __m512 a = _mm512_set1_ps(arow[i]);
+      for (int i = 0; i < M; ++i) {
+        const float* base = ap + (i / 4) * 4 * lda;
+        const __m512 a = _mm512_set1_ps(base[(i % 4) * lda]);
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
+        for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
+      }
+      ++ap;
+    } else {
+      const float* arow = DirectA ? ap + aoffs[p] : ap;
+#pragma GCC unroll 32
+      for (int i = 0; i < M; ++i) {
+        const __m512 a = _mm512_set1_ps(arow[i]);
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
+      }
+      if (!DirectA) ap += kMr;
     }
-    if (!DirectA) ap += kMr;
     bp += kNr;
   }
 
@@ -160,6 +177,15 @@ void Avx512KernelDirectA(int64_t kc, const float* a, const int64_t* aoffs, const
   if (mr > 8) return Avx512KernelRows<kMr, kVecs, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
   if (mr > 4) return Avx512KernelRows<8, kVecs, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
   return Avx512KernelRows<4, kVecs, true>(kc, a, bp, c, ldc, mr, nr, ep, aoffs);
+}
+
+// The row-major direct-A kernel (RowsAKernelFn): full 12-row tiles only.
+void Avx512KernelRowsA(int64_t kc, const float* a, int64_t lda, const float* bp, float* c,
+                       int64_t ldc, int nr, const TileEpilogue& ep) {
+  if (nr <= 16) {
+    return Avx512KernelRows<kMr, 1, false, true>(kc, a, bp, c, ldc, kMr, nr, ep, nullptr, lda);
+  }
+  return Avx512KernelRows<kMr, kVecs, false, true>(kc, a, bp, c, ldc, kMr, nr, ep, nullptr, lda);
 }
 
 // Row-streaming: a chunk of up to kChunk columns is accumulated in an L1 buffer while four B
@@ -292,7 +318,8 @@ const KernelSet& Avx512Kernels() {
                                 &Avx512SmallM,
                                 /*small_m_dot=*/4,
                                 &Avx512SmallMDot,
-                                &Avx512KernelDirectA};
+                                &Avx512KernelDirectA,
+                                &Avx512KernelRowsA};
   return set;
 }
 

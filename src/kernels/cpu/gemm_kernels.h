@@ -58,6 +58,11 @@ using SmallMDotKernelFn = SmallMKernelFn;
 using DirectAKernelFn = void (*)(int64_t kc, const float* a, const int64_t* aoffs, const float* bp,
                                  float* c, int64_t ldc, int mr, int nr, const TileEpilogue& ep);
 
+// Row-major direct-A micro-kernel (optional): as MicroKernelFn for a full MR-row tile, but A is
+// read in place: row i at depth step p is a[i * lda + p] (all MR rows must exist).
+using RowsAKernelFn = void (*)(int64_t kc, const float* a, int64_t lda, const float* bp, float* c,
+                               int64_t ldc, int nr, const TileEpilogue& ep);
+
 struct KernelSet {
   const char* name;
   int mr, nr;          // register tile
@@ -72,6 +77,7 @@ struct KernelSet {
   int small_m_dot = 0;  // rows per small_m_dot_kernel call; 0: none
   SmallMDotKernelFn small_m_dot_kernel = nullptr;
   DirectAKernelFn direct_a_kernel = nullptr;
+  RowsAKernelFn rows_a_kernel = nullptr;
 };
 
 // The dot-product kernels (gemm_dot_avx2.cc, gemm_dot_avx512.cc).

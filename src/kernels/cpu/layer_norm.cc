@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/gemm_kernels.h"
 #include "kernels/cpu/kernel_dispatch.h"
+#include "kernels/cpu/layer_norm_internal.h"
 #include "kernels/cpu/nn.h"
 #include "kernels/cpu/nn_util.h"
 #include "kernels/cpu/vector_math.h"
@@ -103,6 +105,7 @@ Status LayerNormImpl(const Tensor& x, const Tensor* skip, const Tensor& scale, c
   const float* gp = static_cast<const float*>(g.raw_data());
   const float* bp = bias ? static_cast<const float*>(b.raw_data()) : nullptr;
   const bool avx2 = KernelsUseAvx2();
+  const bool avx512 = avx2 && gemm_internal::UseAvx512();
   return internal::WithContiguousOutput(y, [&](Tensor& out) -> Status {
     const float* xp = static_cast<const float*>(xc.raw_data());
     const float* sp = skip ? static_cast<const float*>(sc.raw_data()) : nullptr;
@@ -110,6 +113,11 @@ Status LayerNormImpl(const Tensor& x, const Tensor* skip, const Tensor& scale, c
     auto body = [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         float* yr = yp + r * d;
+        if (avx512) {
+          internal::AddNormalizeRowAvx512(xp + r * d, sp != nullptr ? sp + r * d : nullptr, gp, bp,
+                                          epsilon, yr, d);
+          continue;
+        }
         if (sp != nullptr) {
           // Element i is read before it is written, so y may share x's or skip's buffer.
           AddRow(xp + r * d, sp + r * d, yr, d, avx2);

@@ -1,6 +1,7 @@
 // PackedSgemm: the blocked loop nest of the GEMM driver without the B packing pass. B was packed
 // by depth blocks of kc into NR-column slivers; each task packs its rows of A per depth block
-// and sweeps its columns sliver by sliver (a sliver stays in L1 across the row tiles).
+// and sweeps its columns sliver by sliver (a sliver stays in L1 across the row tiles). A plain
+// row-major A is not packed where the kernel set can read it in place (rows_a_kernel).
 #include "kernels/cpu/prepacked_gemm.h"
 
 #include <algorithm>
@@ -25,6 +26,34 @@ int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 float* APanel(int64_t floats) {
   thread_local internal::ScratchBuffer buf;
   return buf.Get(floats);
+}
+
+// One (row block, depth block) of PackedSgemm with A read in place: full MR-row tiles through
+// the row-major direct-A kernel, a last partial tile packed (reading rows past m is not allowed).
+void RowsABlock(const PackedGemmArgs& args, const KernelSet& ks, int64_t pc, int64_t kc,
+                const float* bblock, int64_t ic, int64_t mc, int64_t j0, int64_t j1, float* abuf,
+                TileEpilogue& ep) {
+  const int64_t full = mc / ks.mr * ks.mr;
+  const float* a = args.a + ic * args.a_rs + pc;
+  if (full < mc) ks.pack_a(a + full * args.a_rs, args.a_rs, 1, mc - full, kc, 1.f, abuf);
+  for (int64_t jr = j0; jr < j1; jr += ks.nr) {
+    const int nr = static_cast<int>(std::min<int64_t>(ks.nr, j1 - jr));
+    ep.bias = args.bias != nullptr ? args.bias + jr : nullptr;
+    float* c_col = args.c + ic * args.ldc + jr;
+    const float* sliver = bblock + jr * kc;
+    const float* next = jr + ks.nr < j1 ? sliver + ks.nr * kc : nullptr;
+    for (int64_t ir = 0; ir < full; ir += ks.mr) {
+      ep.prefetch_b = ir == 0 ? next : nullptr;
+      ks.rows_a_kernel(kc, a + ir * args.a_rs, args.a_rs, sliver, c_col + ir * args.ldc, args.ldc,
+                       nr, ep);
+    }
+    if (full < mc) {
+      ep.prefetch_b = full == 0 ? next : nullptr;
+      ks.kernel(kc, abuf, sliver, c_col + full * args.ldc, args.ldc, static_cast<int>(mc - full),
+                nr, ep);
+    }
+    ep.prefetch_b = nullptr;
+  }
 }
 
 }  // namespace
@@ -114,6 +143,10 @@ void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& 
   }
   const int64_t mc_max = ks.mc;
   const float* packed = b.data_.get();
+  // A row-major in memory: the full row tiles read it in place (no packing pass; split by
+  // columns, the tasks would each pack the same A).
+  const bool rows_a =
+      ks.rows_a_kernel != nullptr && args.pack_a_fn == nullptr && args.a_cs == 1 && ks.mr == 12;
   auto body = [&](int64_t t, int64_t) {
     const int64_t ti = t / tn, tj = t % tn;
     const int64_t i0 = std::min(m, mt * ti / tm * ks.mr);
@@ -157,6 +190,10 @@ void PackedSgemm(const PackedGemmArgs& args, const PackedMatrix& b, ThreadPool& 
       const float* bblock = packed + pc * b.n_pad_;
       for (int64_t ic = i0; ic < i1; ic += mc_max) {
         const int64_t mc = std::min(mc_max, i1 - ic);
+        if (rows_a) {
+          RowsABlock(args, ks, pc, kc, bblock, ic, mc, j0, j1, abuf, ep);
+          continue;
+        }
         if (args.pack_a_fn != nullptr) {
           args.pack_a_fn(args.pack_a_ctx, ic, mc, pc, kc, ks.mr, abuf);
         } else {

@@ -16,11 +16,12 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-std::vector<double> Reference(const std::vector<float>& x, const std::vector<float>* m) {
+std::vector<double> Reference(const std::vector<float>& x, const std::vector<float>* m,
+                              double scale = 1.0) {
   std::vector<double> y(x.size());
   double mx = -kInf;
   for (size_t j = 0; j < x.size(); ++j) {
-    y[j] = static_cast<double>(x[j]) + (m != nullptr ? (*m)[j] : 0.0);
+    y[j] = scale * static_cast<double>(x[j]) + (m != nullptr ? (*m)[j] : 0.0);
     mx = std::max(mx, y[j]);
   }
   double sum = 0;
@@ -55,6 +56,34 @@ TEST(AttentionSoftmaxTest, MatchesReference) {
         total += buf[j + 1];
       }
       EXPECT_NEAR(total, 1.0, 1e-5);
+    }
+  }
+}
+
+// The scale applied in the first pass (the attention kernel's 1/sqrt(d) when Q is read in
+// place): positive, negative and zero scales, around the 16-lane tail (a tail lane's -inf
+// times a negative or zero scale must not reach the maximum).
+TEST(AttentionSoftmaxTest, ScaledMatchesReference) {
+  if (!gemm_internal::UseAvx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-8.f, 8.f);
+  for (float scale : {0.125f, 0.37f, -0.5f, 0.f, 2.f}) {
+    for (int64_t n : {1, 9, 16, 23, 128, 131}) {
+      for (int masked = 0; masked < 2; ++masked) {
+        SCOPED_TRACE("n " + std::to_string(n) + " mask " + std::to_string(masked) + " scale " +
+                     std::to_string(scale));
+        std::vector<float> buf(n + 2, 123.f), mask(n);
+        for (int64_t j = 0; j < n; ++j) buf[j + 1] = u(rng);
+        for (int64_t j = 0; j < n; ++j) mask[j] = u(rng);
+        const std::vector<float> x(buf.begin() + 1, buf.end() - 1);
+        const std::vector<double> want = Reference(x, masked ? &mask : nullptr, scale);
+        internal::MaskedSoftmaxRowAvx512(buf.data() + 1, n, masked ? mask.data() : nullptr, scale);
+        EXPECT_EQ(buf[0], 123.f);
+        EXPECT_EQ(buf[n + 1], 123.f);
+        for (int64_t j = 0; j < n; ++j) {
+          ASSERT_NEAR(buf[j + 1], want[j], 2e-6 + 1e-5 * want[j]) << "at " << j;
+        }
+      }
     }
   }
 }
