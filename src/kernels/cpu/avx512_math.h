@@ -1,6 +1,6 @@
 // Inline exp / sigmoid / SiLU for the AVX-512 conv and GEMM epilogues, on 16 lanes (zmm) and on
 // 8 lanes (ymm, AVX2/FMA instructions only) for narrow rows. Include ONLY from a file that has
-// switched the target to avx512f,avx2,fma with a pragma (gemm_avx512.cc,
+// switched the target to avx512f,avx2,fma with a pragma (gemm_avx512.cc, conv2d_direct_a_avx512.cc,
 // conv2d_depthwise_avx512.cc); everything is in an anonymous namespace so no function compiled
 // for AVX-512 can be linked into code that runs on an AVX2-only CPU.
 // Accuracy: exp within ~2 ulp on [-87, 88] (x = n ln2 + r, |r| <= ln2/2, degree-7 Taylor
@@ -15,6 +15,12 @@
 
 namespace mlos::kernels::internal {
 namespace {
+
+// Lanes [0, cols) of a 16-lane row segment: all 16 when cols >= 16, none when cols <= 0 (the
+// partial-tile masks of the micro-kernels' loads and stores).
+inline __mmask16 LaneMask16(int cols) {
+  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
+}
 
 inline __m512 Exp16(__m512 x) {
   // Clamp (NaN passes: the masked max/min return their second operand for NaN); scalef applies

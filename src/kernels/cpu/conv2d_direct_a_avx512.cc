@@ -16,6 +16,8 @@
 #pragma GCC target("avx512f,avx2,fma")
 #include <immintrin.h>
 
+#include "kernels/cpu/avx512_math.h"
+
 namespace mlos::kernels::internal {
 namespace {
 
@@ -63,9 +65,7 @@ void Rows(int64_t kc, const float* a, const int64_t* aoffs, int64_t gap, const f
   __mmask16 masks[V];
   for (int v = 0; v < V; ++v) {
     const int cols = nr - 16 * v;
-    masks[v] = cols >= 16  ? __mmask16(0xFFFF)
-               : cols <= 0 ? __mmask16(0)
-                           : __mmask16((1u << cols) - 1);
+    masks[v] = LaneMask16(cols);
   }
   const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
   const bool other_act = ep.last && ep.act != nullptr && !relu;
@@ -179,7 +179,7 @@ void PlanesRows(int64_t k, int64_t kc, int64_t n_pad, const float* packed, int64
   for (int v = 0; v < 2; ++v) {
     const int cols = nr - 16 * v;
     if (cols <= 0) break;
-    const __mmask16 cmask = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
+    const __mmask16 cmask = LaneMask16(cols);
     const __m512 bias = out.bias != nullptr ? _mm512_maskz_loadu_ps(cmask, out.bias + jr + 16 * v)
                                             : _mm512_setzero_ps();
     __m512 r[16];

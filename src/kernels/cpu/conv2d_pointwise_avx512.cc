@@ -97,10 +97,8 @@ void PointwiseDirectAvx512(const float* w, int64_t m, int64_t k, const float* x,
                            int64_t j1) {
   for (int64_t jb = j0; jb < j1; jb += 32) {
     const int cols = static_cast<int>(std::min<int64_t>(32, j1 - jb));
-    const __mmask16 lo = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
-    const __mmask16 hi = cols >= 32  ? __mmask16(0xFFFF)
-                         : cols > 16 ? __mmask16((1u << (cols - 16)) - 1)
-                                     : __mmask16(0);
+    const __mmask16 lo = LaneMask16(cols);
+    const __mmask16 hi = LaneMask16(cols - 16);
     // The first row group pulls the input columns a few blocks ahead into L1: the NCHW rows
     // are k separate streams, more than the hardware prefetcher follows.
     const int64_t pf_col = jb + kPrefetchColumns;

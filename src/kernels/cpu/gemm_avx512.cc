@@ -101,9 +101,7 @@ void Avx512KernelRows(int64_t kc, const float* ap, const float* bp, float* c, in
   __mmask16 masks[V];
   for (int v = 0; v < V; ++v) {
     const int cols = nr - 16 * v;
-    masks[v] = cols >= 16  ? __mmask16(0xFFFF)
-               : cols <= 0 ? __mmask16(0)
-                           : __mmask16((1u << cols) - 1);
+    masks[v] = internal::LaneMask16(cols);
   }
   const bool relu = ep.last && ep.act != nullptr && ep.act->kind == Activation::kRelu;
   // SiLU and Sigmoid (EfficientNet's activations) in registers too: through ApplyActivation
