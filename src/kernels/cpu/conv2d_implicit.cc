@@ -115,6 +115,13 @@ __attribute__((target("avx512f"))) void PhaseRowAvx512(float* dst, int64_t len, 
   for (int64_t q = end; q < len; q += 16) _mm512_mask_storeu_ps(dst + q, mask(len - q), zero);
 }
 
+// Offset in the padded planes of depth steps p .. p + n - 1 (channel-major, tap-minor), for
+// the packing loops of both operands.
+inline void DepthOffsets(const int64_t* tap_off, int64_t taps, int64_t chan_len, int64_t p,
+                         int64_t n, int64_t* offs) {
+  for (int64_t i = 0; i < n; ++i) offs[i] = ((p + i) / taps) * chan_len + tap_off[(p + i) % taps];
+}
+
 bool PackWithAvx512() {
   static const bool use = gemm_internal::UseAvx512();
   return use;
@@ -127,10 +134,7 @@ void PackExactB(const ImplicitB& b, int64_t p0, int64_t kc, int64_t j0, int64_t 
   const bool avx512 = PackWithAvx512();
   for (int64_t r0 = 0; r0 < kc; r0 += kMaxPanelRows) {
     const int64_t rows = std::min(kMaxPanelRows, kc - r0);
-    for (int64_t pp = 0; pp < rows; ++pp) {
-      const int64_t p = p0 + r0 + pp;
-      offs[pp] = (p / b.taps) * b.chan_len + b.tap_off[p % b.taps];
-    }
+    DepthOffsets(b.tap_off, b.taps, b.chan_len, p0 + r0, rows, offs);
     for (int64_t s0 = 0; s0 < nc; s0 += nr) {
       const int64_t cols = std::min<int64_t>(nr, nc - s0);
       float* dst = out + (s0 / nr) * kc * nr + r0 * nr;
@@ -317,10 +321,7 @@ void PackImplicitA(const void* ctx, int64_t i0, int64_t mc, int64_t p0, int64_t 
   const bool avx512 = PackWithAvx512();
   for (int64_t r0 = 0; r0 < kc; r0 += kMaxPanelRows) {
     const int64_t depth = std::min(kMaxPanelRows, kc - r0);
-    for (int64_t pp = 0; pp < depth; ++pp) {
-      const int64_t p = p0 + r0 + pp;
-      offs[pp] = (p / a.taps) * a.chan_len + a.tap_off[p % a.taps];
-    }
+    DepthOffsets(a.tap_off, a.taps, a.chan_len, p0 + r0, depth, offs);
     for (int64_t s0 = 0; s0 < mc; s0 += mr) {
       const int rows = static_cast<int>(std::min<int64_t>(mr, mc - s0));
       float* dst = out + (s0 / mr) * mr * kc + r0 * mr;

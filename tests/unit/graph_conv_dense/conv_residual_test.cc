@@ -48,20 +48,14 @@ std::string Model(const Case& k, const std::vector<float>& w, const std::vector<
   conv->add_input("W");
   if (k.bias) conv->add_input("B");
   conv->add_output("c");
-  auto ints = [&](const std::string& name, std::vector<int64_t> v) {
-    auto* a = conv->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
-  };
   if (k.one_d) {
-    ints("kernel_shape", {k.k});
-    ints("strides", {k.stride});
-    ints("pads", {k.pad, k.pad});
+    test::SetIntsAttr(conv, "kernel_shape", {k.k});
+    test::SetIntsAttr(conv, "strides", {k.stride});
+    test::SetIntsAttr(conv, "pads", {k.pad, k.pad});
   } else {
-    ints("kernel_shape", {k.k, k.k});
-    ints("strides", {k.stride, k.stride});
-    ints("pads", {k.pad, k.pad, k.pad, k.pad});
+    test::SetIntsAttr(conv, "kernel_shape", {k.k, k.k});
+    test::SetIntsAttr(conv, "strides", {k.stride, k.stride});
+    test::SetIntsAttr(conv, "pads", {k.pad, k.pad, k.pad, k.pad});
   }
   auto* grp = conv->add_attribute();
   grp->set_name("group");
